@@ -1,1 +1,134 @@
-//! placeholder
+//! A sans-IO client for the OAuth 2.0 Device Authorization Grant
+//! ([RFC 8628](https://www.rfc-editor.org/rfc/rfc8628)) and the refresh-token grant
+//! (RFC 6749 §6).
+//!
+//! [`Flow`] is a pure state machine: it says which HTTP request to send, what to show the
+//! user and how long to wait, and it is told the answers and the time. It never does I/O,
+//! never reads the clock and never sleeps, so it runs on any HTTP stack (the
+//! `device-grant-reqwest` and `device-grant-ureq` crates are ready-made drivers) and is
+//! tested against a virtual clock.
+//!
+//! # Example
+//!
+//! A complete flow, driven here by scripted answers and a virtual clock. A real driver sends
+//! each request with its HTTP client and sleeps until each `WaitUntil`.
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use device_grant::{Config, Event, Flow, Output};
+//!
+//! let config = Config::builder("my-client-id")
+//!     .device_endpoint("https://login.example.com/device")
+//!     .token_endpoint("https://login.example.com/token")
+//!     .scope("openid offline_access")
+//!     .build()?;
+//!
+//! // What the server will say, in order.
+//! let mut answers = vec![
+//!     (200, r#"{"device_code":"dc-1","user_code":"WDJB-MJHT","verification_uri":"https://example.com/device","expires_in":1800,"interval":5}"#),
+//!     (400, r#"{"error":"authorization_pending"}"#),
+//!     (400, r#"{"error":"slow_down"}"#),
+//!     (200, r#"{"access_token":"at-1","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-1"}"#),
+//! ]
+//! .into_iter();
+//!
+//! let mut now = Instant::now();
+//! let mut flow = Flow::device(config, now);
+//! let token = loop {
+//!     match flow.poll_output() {
+//!         Output::Send { id, request } => {
+//!             assert_eq!(request.method(), "POST");
+//!             let (status, body) = answers.next().expect("no more answers");
+//!             let response = http::Response::builder()
+//!                 .status(status)
+//!                 .header("content-type", "application/json")
+//!                 .body(body)?;
+//!             flow.handle_response(id, response, now)?;
+//!         }
+//!         Output::Event(Event::UserCode(prompt)) => {
+//!             println!("Open {} and enter {}", prompt.verification_uri(), prompt.user_code());
+//!         }
+//!         Output::Event(Event::SlowDown { interval }) => assert_eq!(interval, Duration::from_secs(10)),
+//!         Output::Event(_) => {}
+//!         Output::WaitUntil(at) => {
+//!             now = at; // a real driver sleeps until `at`
+//!             flow.handle_timeout(now)?;
+//!         }
+//!         Output::AwaitResponse(_) => unreachable!("this driver answers every request at once"),
+//!         Output::Done(result) => break result?,
+//!         _ => {}
+//!     }
+//! };
+//! assert_eq!(token.access_token().secret(), "at-1");
+//! assert_eq!(token.refresh_token().unwrap().secret(), "rt-1");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # What the core takes care of
+//!
+//! - The interval: 5 s when the server sends none (or 0, or nonsense); +5 s for good on every
+//!   `slow_down`, or GitHub's larger `interval`; no poll before the interval has passed.
+//! - Transport failures, 429/502/503/504 without an OAuth body, HTML gateway pages and
+//!   `temporarily_unavailable` back off (doubling, capped, `Retry-After` honoured) until the
+//!   code expires, instead of failing (RFC 8628 §3.5).
+//! - The deadline: nothing is sent once the device code has expired; the flow ends with
+//!   [`FlowError::Expired`].
+//! - Answers are classified by body at any status: Google's 428 pending, GitHub's 200 errors,
+//!   Auth0's 403 and 429. JSON or form-encoded, numbers or numeric strings,
+//!   `verification_url` for `verification_uri`.
+//! - Validation of success bodies, a body-size limit, and typed errors that keep every field
+//!   the server sent.
+//! - Secrets ([`DeviceCode`], [`AccessToken`], [`RefreshToken`], [`IdToken`],
+//!   [`ClientSecret`]) print as `[redacted]` and are read only through `.secret()`.
+//!
+//! # Providers
+//!
+//! [`Config::microsoft`], [`Config::azure_ad_v1`], [`Config::google`] and [`Config::github`]
+//! preset the endpoints and the request dialect ([`Profile`]); any RFC 8628 server works with
+//! [`Config::builder`].
+//!
+//! # Driving it
+//!
+//! Call [`Flow::poll_output`] until it returns something to wait on:
+//!
+//! - [`Output::Send`]: send the request (do not follow redirects; read at most
+//!   [`Flow::body_limit`] + 1 bytes of the body), then call [`Flow::handle_response`] with the
+//!   answer at any status, or [`Flow::handle_transport_error`] when there was none.
+//! - [`Output::Event`]: show [`Event::UserCode`] to the user; the others are informational.
+//! - [`Output::WaitUntil`]: sleep until then and call [`Flow::handle_timeout`].
+//! - [`Output::AwaitResponse`]: a request is out; wait for it.
+//! - [`Output::Done`]: the token, or why there is none.
+//!
+//! Misuse (an answer for an unknown request, input after the end) returns a [`UsageError`]
+//! and changes nothing.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod config;
+mod device;
+mod error;
+mod flow;
+mod profile;
+mod request;
+mod secret;
+mod token;
+mod wire;
+
+pub use config::{
+    ClientAuth, Config, ConfigBuilder, DEFAULT_BODY_LIMIT, DEFAULT_INTERVAL, DEFAULT_MAX_BACKOFF,
+};
+pub use device::Prompt;
+pub use error::{
+    ConfigError, Endpoint, ErrorResponse, FlowError, InvalidResponse, Problem, TransportErrorKind,
+    UsageError,
+};
+pub use flow::{BackOffCause, Event, Flow, Output, RequestId};
+pub use profile::{DEVICE_CODE_GRANT, Profile};
+pub use secret::{AccessToken, ClientSecret, DeviceCode, IdToken, RefreshToken};
+pub use token::TokenResponse;
+
+// The re-exported crates appear in this crate's API.
+pub use http;
+pub use serde_json;
+pub use url;

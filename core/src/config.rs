@@ -1,0 +1,448 @@
+//! The client's configuration: who it is, where it talks to, how it authenticates, and the
+//! limits it keeps. Validated once, when built, so that a bad endpoint is an error before the
+//! first request rather than a surprise in the middle of a flow.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use base64::Engine as _;
+use http::HeaderValue;
+use url::{Host, Url};
+
+use crate::error::{ConfigError, Endpoint};
+use crate::profile::Profile;
+use crate::secret::ClientSecret;
+
+/// The body-size limit when none is configured: 1 MiB. Real answers are a few kilobytes.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// RFC 8628 §3.2: "If no value is provided, clients MUST use 5 as the default."
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The longest wait between polls that back-off (after transport failures or throttling)
+/// reaches on its own; a `Retry-After` or the server's interval can be longer.
+pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// How the client authenticates to the server (RFC 6749 §2.3.1).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ClientAuth {
+    /// A public client: only `client_id` in the form (RFC 8628 §5.6 expects this of devices).
+    #[default]
+    None,
+    /// `client_secret_basic`: HTTP Basic with the form-urlencoded id and secret.
+    Basic(ClientSecret),
+    /// `client_secret_post`: `client_id` and `client_secret` in the form.
+    Post(ClientSecret),
+}
+
+/// A validated client configuration, shared by any number of flows.
+///
+/// Build one with [`Config::builder`] or a provider preset such as [`Config::microsoft`].
+#[derive(Clone)]
+pub struct Config {
+    pub(crate) client_id: String,
+    pub(crate) auth: ClientAuth,
+    pub(crate) basic_header: Option<HeaderValue>,
+    pub(crate) device_endpoint: Option<(Url, http::Uri)>,
+    pub(crate) token_endpoint: (Url, http::Uri),
+    pub(crate) scopes: Vec<String>,
+    pub(crate) device_params: Vec<(String, String)>,
+    pub(crate) token_params: Vec<(String, String)>,
+    pub(crate) profile: Profile,
+    pub(crate) body_limit: usize,
+    pub(crate) default_interval: Duration,
+    pub(crate) max_backoff: Duration,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("client_id", &self.client_id)
+            .field("auth", &self.auth)
+            .field(
+                "device_endpoint",
+                &self.device_endpoint.as_ref().map(|e| e.0.as_str()),
+            )
+            .field("token_endpoint", &self.token_endpoint.0.as_str())
+            .field("scopes", &self.scopes)
+            .field("profile", &self.profile)
+            .field("body_limit", &self.body_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// Starts a configuration for a client id; add endpoints and options, then `build()`.
+    pub fn builder(client_id: impl Into<String>) -> ConfigBuilder {
+        ConfigBuilder::new(client_id)
+    }
+
+    /// The client id.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+    /// The client authentication.
+    pub fn client_auth(&self) -> &ClientAuth {
+        &self.auth
+    }
+    /// The device authorization endpoint, when configured.
+    pub fn device_endpoint(&self) -> Option<&Url> {
+        self.device_endpoint.as_ref().map(|e| &e.0)
+    }
+    /// The token endpoint.
+    pub fn token_endpoint(&self) -> &Url {
+        &self.token_endpoint.0
+    }
+    /// The scopes requested.
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
+    }
+    /// The request dialect.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+    /// The largest response body accepted, in bytes. Adapters should read at most one byte
+    /// more than this and hand the core what they read; the core then rejects it.
+    pub fn body_limit(&self) -> usize {
+        self.body_limit
+    }
+}
+
+/// Builds a [`Config`]; nothing is checked until [`ConfigBuilder::build`].
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct ConfigBuilder {
+    client_id: String,
+    auth: ClientAuth,
+    device_endpoint: Option<String>,
+    token_endpoint: Option<String>,
+    scopes: Vec<String>,
+    device_params: Vec<(String, String)>,
+    token_params: Vec<(String, String)>,
+    profile: Profile,
+    body_limit: usize,
+    default_interval: Duration,
+    max_backoff: Duration,
+    allow_insecure_http: bool,
+}
+
+impl ConfigBuilder {
+    /// A builder for a public client with this id and no endpoints yet.
+    pub fn new(client_id: impl Into<String>) -> Self {
+        Self {
+            client_id: client_id.into(),
+            auth: ClientAuth::None,
+            device_endpoint: None,
+            token_endpoint: None,
+            scopes: Vec::new(),
+            device_params: Vec::new(),
+            token_params: Vec::new(),
+            profile: Profile::Rfc8628,
+            body_limit: DEFAULT_BODY_LIMIT,
+            default_interval: DEFAULT_INTERVAL,
+            max_backoff: DEFAULT_MAX_BACKOFF,
+            allow_insecure_http: false,
+        }
+    }
+
+    /// The device authorization endpoint (RFC 8628 §3.1). Not needed for refresh-only use.
+    pub fn device_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.device_endpoint = Some(url.into());
+        self
+    }
+
+    /// The token endpoint.
+    pub fn token_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.token_endpoint = Some(url.into());
+        self
+    }
+
+    /// Adds scopes; a string with spaces adds each word.
+    pub fn scope(mut self, scope: &str) -> Self {
+        self.scopes
+            .extend(scope.split_whitespace().map(str::to_owned));
+        self
+    }
+
+    /// Adds several scopes.
+    pub fn scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        for s in scopes {
+            self = self.scope(s.as_ref());
+        }
+        self
+    }
+
+    /// Authenticates with `client_secret_basic`.
+    pub fn client_secret_basic(mut self, secret: impl Into<String>) -> Self {
+        self.auth = ClientAuth::Basic(ClientSecret::new(secret));
+        self
+    }
+
+    /// Authenticates with `client_secret_post`.
+    pub fn client_secret_post(mut self, secret: impl Into<String>) -> Self {
+        self.auth = ClientAuth::Post(ClientSecret::new(secret));
+        self
+    }
+
+    /// Sets the client authentication.
+    pub fn client_auth(mut self, auth: ClientAuth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// Sets the request dialect (presets set it for you).
+    pub fn profile(mut self, profile: Profile) -> Self {
+        self.profile = profile;
+        self
+    }
+
+    /// Adds a form parameter to the device authorization request (Auth0's `audience`,
+    /// Microsoft's `mkt`).
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.device_params.push((name.into(), value.into()));
+        self
+    }
+
+    /// Adds a form parameter to every token request: polls and refreshes (Microsoft's
+    /// `claims`).
+    pub fn token_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.token_params.push((name.into(), value.into()));
+        self
+    }
+
+    /// The largest response body accepted (default 1 MiB).
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// The polling interval used when the server sends none, `0`, or a value that does not
+    /// parse. RFC 8628 §3.2 requires 5 s, the default; change it only for a lab server you
+    /// run yourself.
+    pub fn default_interval(mut self, interval: Duration) -> Self {
+        self.default_interval = interval;
+        self
+    }
+
+    /// The longest wait that back-off grows to on its own (default 60 s).
+    pub fn max_backoff(mut self, max: Duration) -> Self {
+        self.max_backoff = max;
+        self
+    }
+
+    /// Allows plain `http` endpoints on hosts that are not loopback. Device codes, tokens and
+    /// secrets then cross the network in clear text: for lab servers only.
+    pub fn allow_insecure_http(mut self) -> Self {
+        self.allow_insecure_http = true;
+        self
+    }
+
+    /// Checks everything and builds the configuration.
+    pub fn build(self) -> Result<Config, ConfigError> {
+        if self.client_id.is_empty() {
+            return Err(ConfigError::EmptyClientId);
+        }
+        let insecure = self.allow_insecure_http;
+        let token_endpoint = self
+            .token_endpoint
+            .as_deref()
+            .ok_or(ConfigError::MissingTokenEndpoint)
+            .and_then(|u| endpoint(u, Endpoint::Token, insecure))?;
+        let device_endpoint = self
+            .device_endpoint
+            .as_deref()
+            .map(|u| endpoint(u, Endpoint::DeviceAuthorization, insecure))
+            .transpose()?;
+        for (name, _) in self.device_params.iter().chain(&self.token_params) {
+            if name.is_empty() {
+                return Err(ConfigError::InvalidParameter(
+                    "a form parameter has an empty name".into(),
+                ));
+            }
+        }
+        let basic_header = match &self.auth {
+            ClientAuth::Basic(secret) => Some(basic_header(&self.client_id, secret)),
+            _ => None,
+        };
+        Ok(Config {
+            client_id: self.client_id,
+            auth: self.auth,
+            basic_header,
+            device_endpoint,
+            token_endpoint,
+            scopes: self.scopes,
+            device_params: self.device_params,
+            token_params: self.token_params,
+            profile: self.profile,
+            body_limit: self.body_limit,
+            default_interval: self.default_interval,
+            max_backoff: self.max_backoff,
+        })
+    }
+}
+
+fn endpoint(
+    raw: &str,
+    which: Endpoint,
+    allow_insecure: bool,
+) -> Result<(Url, http::Uri), ConfigError> {
+    let invalid = |reason: String| ConfigError::InvalidUrl {
+        endpoint: which,
+        reason,
+    };
+    let url = Url::parse(raw).map_err(|e| invalid(e.to_string()))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_insecure || is_loopback(&url) => {}
+        "http" => {
+            return Err(ConfigError::InsecureEndpoint {
+                endpoint: which,
+                host: url.host_str().unwrap_or("").to_owned(),
+            });
+        }
+        other => {
+            return Err(invalid(format!(
+                "the scheme `{other}` is not http or https"
+            )));
+        }
+    }
+    if url.host().is_none() {
+        return Err(invalid("no host".into()));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(
+            "credentials in the URL; configure a client secret instead".into(),
+        ));
+    }
+    let mut without_fragment = url.clone();
+    without_fragment.set_fragment(None);
+    let uri = http::Uri::try_from(without_fragment.as_str()).map_err(|e| invalid(e.to_string()))?;
+    Ok((url, uri))
+}
+
+/// Loopback hosts where plain http never leaves the machine: 127.0.0.0/8, ::1 and `localhost`.
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// RFC 6749 §2.3.1: the id and secret are form-urlencoded before they are joined and encoded
+/// in base64. Many clients skip the first step, which breaks secrets holding `:` or `%`.
+fn basic_header(client_id: &str, secret: &ClientSecret) -> HeaderValue {
+    let id: String = url::form_urlencoded::byte_serialize(client_id.as_bytes()).collect();
+    let pw: String = url::form_urlencoded::byte_serialize(secret.secret().as_bytes()).collect();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{pw}"));
+    let mut value = HeaderValue::try_from(format!("Basic {encoded}"))
+        .unwrap_or_else(|_| HeaderValue::from_static("Basic"));
+    value.set_sensitive(true);
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(device: &str, token: &str) -> Result<Config, ConfigError> {
+        Config::builder("client")
+            .device_endpoint(device)
+            .token_endpoint(token)
+            .build()
+    }
+
+    #[test]
+    fn https_required_except_on_loopback() {
+        assert!(cfg("https://as.example/device", "https://as.example/token").is_ok());
+        assert!(cfg("http://127.0.0.1:8080/device", "http://127.9.9.9/token").is_ok());
+        assert!(cfg("http://[::1]:1/d", "http://localhost:2/t").is_ok());
+        assert_eq!(
+            cfg("http://as.example/device", "https://as.example/token").unwrap_err(),
+            ConfigError::InsecureEndpoint {
+                endpoint: Endpoint::DeviceAuthorization,
+                host: "as.example".into()
+            }
+        );
+        assert!(matches!(
+            cfg("https://as.example/device", "http://10.0.0.1/token"),
+            Err(ConfigError::InsecureEndpoint {
+                endpoint: Endpoint::Token,
+                ..
+            })
+        ));
+        // "localhost.example.com" is not loopback.
+        assert!(cfg("http://localhost.example.com/d", "https://a/t").is_err());
+        let ok = Config::builder("c")
+            .device_endpoint("http://lab.internal/d")
+            .token_endpoint("http://lab.internal/t")
+            .allow_insecure_http()
+            .build();
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn malformed_configurations_are_rejected() {
+        assert!(matches!(
+            cfg("not a url", "https://a/t"),
+            Err(ConfigError::InvalidUrl { .. })
+        ));
+        assert!(matches!(
+            cfg("ftp://a/d", "https://a/t"),
+            Err(ConfigError::InvalidUrl { .. })
+        ));
+        assert!(matches!(
+            cfg("https://u:p@a/d", "https://a/t"),
+            Err(ConfigError::InvalidUrl { .. })
+        ));
+        assert_eq!(
+            Config::builder("c")
+                .device_endpoint("https://a/d")
+                .build()
+                .unwrap_err(),
+            ConfigError::MissingTokenEndpoint
+        );
+        assert_eq!(
+            Config::builder("")
+                .token_endpoint("https://a/t")
+                .build()
+                .unwrap_err(),
+            ConfigError::EmptyClientId
+        );
+        assert!(matches!(
+            Config::builder("c")
+                .token_endpoint("https://a/t")
+                .param("", "x")
+                .build(),
+            Err(ConfigError::InvalidParameter(_))
+        ));
+    }
+
+    #[test]
+    fn basic_credentials_are_form_encoded_first() {
+        let h = basic_header("my client", &ClientSecret::new("p:ss%"));
+        // base64("my+client:p%3Ass%25")
+        let expected = base64::engine::general_purpose::STANDARD.encode("my+client:p%3Ass%25");
+        assert_eq!(h.to_str().unwrap(), format!("Basic {expected}"));
+        assert!(h.is_sensitive());
+    }
+
+    #[test]
+    fn debug_hides_the_secret() {
+        let c = Config::builder("c")
+            .token_endpoint("https://a/t")
+            .client_secret_basic("hunter2")
+            .build()
+            .unwrap();
+        let d = format!("{c:?}");
+        assert!(!d.contains("hunter2"), "{d}");
+        assert!(!d.contains(&base64::engine::general_purpose::STANDARD.encode("c:hunter2")));
+    }
+}

@@ -1,0 +1,220 @@
+//! The device authorization response (RFC 8628 §3.2) and what the user is shown.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+
+use crate::error::Problem;
+use crate::secret::DeviceCode;
+use crate::wire::{self, Fields};
+
+/// What to show the user: where to go and which code to type (RFC 8628 §3.3).
+///
+/// The device code is deliberately not here: it is never displayed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prompt {
+    pub(crate) user_code: String,
+    pub(crate) verification_uri: String,
+    pub(crate) verification_uri_complete: Option<String>,
+    pub(crate) message: Option<String>,
+    pub(crate) expires_in: Duration,
+    pub(crate) expires_at: Instant,
+    pub(crate) extra: Map<String, Value>,
+}
+
+impl Prompt {
+    /// The code the user types, exactly as the server sent it: do not recase or reformat it
+    /// (Google's codes are case-sensitive; GitHub users must type the hyphen).
+    pub fn user_code(&self) -> &str {
+        &self.user_code
+    }
+
+    /// Where the user goes (`verification_uri`, or `verification_url` from Google and
+    /// Azure AD v1).
+    pub fn verification_uri(&self) -> &str {
+        &self.verification_uri
+    }
+
+    /// A URI with the code already in it, for a QR code or a link. RFC 8628 §3.3.1: show the
+    /// user code as well, so the user can check it against the page.
+    pub fn verification_uri_complete(&self) -> Option<&str> {
+        self.verification_uri_complete.as_deref()
+    }
+
+    /// Microsoft's ready-made sentence, when sent.
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
+
+    /// How long the code is valid, as the server said (numbers and numeric strings are read).
+    pub fn expires_in(&self) -> Duration {
+        self.expires_in
+    }
+
+    /// When the flow gives up: the response's arrival plus `expires_in`.
+    pub fn expires_at(&self) -> Instant {
+        self.expires_at
+    }
+
+    /// Other members of the response.
+    pub fn extra(&self) -> &Map<String, Value> {
+        &self.extra
+    }
+}
+
+/// The longest code lifetime taken from a server. RFC 8628 suggests minutes; a year is far
+/// beyond any real value and keeps every deadline representable.
+pub(crate) const MAX_EXPIRES_IN: Duration = Duration::from_secs(365 * 24 * 3600);
+
+pub(crate) struct DeviceAuthorization {
+    pub(crate) device_code: DeviceCode,
+    /// `None` when absent, zero, or unreadable: the caller applies its default.
+    pub(crate) interval: Option<Duration>,
+    pub(crate) prompt: Prompt,
+}
+
+/// Reads and validates a device authorization body (DESIGN rule 9).
+pub(crate) fn parse(
+    mut fields: Fields,
+    received_at: Instant,
+) -> Result<DeviceAuthorization, Problem> {
+    let device_code = DeviceCode::new(wire::required_string(&fields, "device_code")?);
+    let user_code = wire::required_string(&fields, "user_code")?;
+    let verification_uri = match wire::string(&fields, "verification_uri")? {
+        Some(s) if !s.is_empty() => s.to_owned(),
+        // Google and Azure AD v1 spell it `verification_url`.
+        _ => match wire::string(&fields, "verification_url")? {
+            Some(s) if !s.is_empty() => s.to_owned(),
+            Some(_) => return Err(Problem::EmptyField("verification_uri")),
+            None => return Err(Problem::MissingField("verification_uri")),
+        },
+    };
+    let verification_uri_complete = wire::string(&fields, "verification_uri_complete")?
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    let message = wire::string(&fields, "message")?.map(str::to_owned);
+    let expires_in =
+        wire::seconds(&fields, "expires_in")?.ok_or(Problem::MissingField("expires_in"))?;
+    if expires_in.is_zero() {
+        return Err(Problem::InvalidField {
+            field: "expires_in",
+            expected: "a positive number of seconds",
+        });
+    }
+    let expires_in = expires_in.min(MAX_EXPIRES_IN);
+    // DESIGN rule 1: a 0 or unreadable interval is treated like a missing one.
+    let interval = wire::seconds(&fields, "interval")
+        .ok()
+        .flatten()
+        .filter(|d| !d.is_zero());
+    let expires_at = received_at
+        .checked_add(expires_in)
+        .ok_or(Problem::InvalidField {
+            field: "expires_in",
+            expected: "a lifetime this clock can represent",
+        })?;
+    for known in [
+        "device_code",
+        "user_code",
+        "verification_uri",
+        "verification_url",
+        "verification_uri_complete",
+        "message",
+        "expires_in",
+        "interval",
+    ] {
+        fields.remove(known);
+    }
+    Ok(DeviceAuthorization {
+        device_code,
+        interval,
+        prompt: Prompt {
+            user_code,
+            verification_uri,
+            verification_uri_complete,
+            message,
+            expires_in,
+            expires_at,
+            extra: fields,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(s: &str) -> Result<DeviceAuthorization, Problem> {
+        parse(serde_json::from_str(s).unwrap(), Instant::now())
+    }
+
+    #[test]
+    fn azure_v1_verbatim_fixture() {
+        // MSv1-DC-01 (shortened device code).
+        let d = parse_str(r#"{"user_code":"C45FGVYJR","device_code":"CAQABAAEAAABeAFzDwllzTYGD","verification_url":"https://microsoft.com/devicelogin","expires_in":"900","interval":"5","message":"To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code C45FGVYJR to authenticate."}"#).unwrap();
+        assert_eq!(d.prompt.user_code(), "C45FGVYJR");
+        assert_eq!(
+            d.prompt.verification_uri(),
+            "https://microsoft.com/devicelogin"
+        );
+        assert_eq!(d.prompt.expires_in(), Duration::from_secs(900));
+        assert_eq!(d.interval, Some(Duration::from_secs(5)));
+        assert!(d.prompt.message().unwrap().starts_with("To sign in"));
+        assert!(d.prompt.extra().is_empty());
+    }
+
+    #[test]
+    fn intervals_that_do_not_count() {
+        for body in [
+            r#"{"device_code":"d","user_code":"u","verification_uri":"v","expires_in":10}"#,
+            r#"{"device_code":"d","user_code":"u","verification_uri":"v","expires_in":10,"interval":0}"#,
+            r#"{"device_code":"d","user_code":"u","verification_uri":"v","expires_in":10,"interval":"soon"}"#,
+            r#"{"device_code":"d","user_code":"u","verification_uri":"v","expires_in":10,"interval":-5}"#,
+        ] {
+            assert_eq!(parse_str(body).unwrap().interval, None, "{body}");
+        }
+    }
+
+    #[test]
+    fn validation() {
+        let cases: [(&str, Problem); 6] = [
+            (
+                r#"{"user_code":"u","verification_uri":"v","expires_in":10}"#,
+                Problem::MissingField("device_code"),
+            ),
+            (
+                r#"{"device_code":"","user_code":"u","verification_uri":"v","expires_in":10}"#,
+                Problem::EmptyField("device_code"),
+            ),
+            (
+                r#"{"device_code":"d","user_code":"","verification_uri":"v","expires_in":10}"#,
+                Problem::EmptyField("user_code"),
+            ),
+            (
+                r#"{"device_code":"d","user_code":"u","expires_in":10}"#,
+                Problem::MissingField("verification_uri"),
+            ),
+            (
+                r#"{"device_code":"d","user_code":"u","verification_uri":"v"}"#,
+                Problem::MissingField("expires_in"),
+            ),
+            (
+                r#"{"device_code":"d","user_code":"u","verification_uri":"v","expires_in":0}"#,
+                Problem::InvalidField {
+                    field: "expires_in",
+                    expected: "a positive number of seconds",
+                },
+            ),
+        ];
+        for (body, want) in cases {
+            assert_eq!(parse_str(body).err(), Some(want), "{body}");
+        }
+    }
+
+    #[test]
+    fn huge_lifetimes_are_capped() {
+        let d = parse_str(r#"{"device_code":"d","user_code":"u","verification_uri":"v","expires_in":18446744073709551615,"interval":18446744073709551615}"#).unwrap();
+        assert_eq!(d.prompt.expires_in(), MAX_EXPIRES_IN);
+        assert_eq!(d.interval, Some(Duration::from_secs(u64::MAX)));
+    }
+}

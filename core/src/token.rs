@@ -1,0 +1,295 @@
+//! The token response (RFC 6749 §5.1), read leniently and validated.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+
+use crate::error::Problem;
+use crate::secret::{AccessToken, IdToken, RefreshToken};
+use crate::wire::{self, Fields};
+
+/// A successful token response.
+///
+/// Secrets are behind [`AccessToken::secret`] and friends; `Debug` shows `[redacted]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenResponse {
+    pub(crate) access_token: AccessToken,
+    pub(crate) token_type: String,
+    pub(crate) expires_in: Option<Duration>,
+    pub(crate) refresh_token: Option<RefreshToken>,
+    pub(crate) refresh_token_rotated: bool,
+    pub(crate) scopes: Option<Vec<String>>,
+    pub(crate) id_token: Option<IdToken>,
+    pub(crate) received_at: Instant,
+    pub(crate) extra: Map<String, Value>,
+}
+
+impl TokenResponse {
+    /// The access token.
+    pub fn access_token(&self) -> &AccessToken {
+        &self.access_token
+    }
+
+    /// `token_type` as sent (`Bearer`, GitHub's `bearer`, ...).
+    pub fn token_type(&self) -> &str {
+        &self.token_type
+    }
+
+    /// `expires_in`, when the server sent it (numbers and numeric strings are both read).
+    pub fn expires_in(&self) -> Option<Duration> {
+        self.expires_in
+    }
+
+    /// The `now` given with the response that carried this token.
+    pub fn received_at(&self) -> Instant {
+        self.received_at
+    }
+
+    /// When the access token expires: `received + expires_in`. `None` when the server did not
+    /// say, or when the sum does not fit in an `Instant`.
+    pub fn expires_at(&self, received: Instant) -> Option<Instant> {
+        received.checked_add(self.expires_in?)
+    }
+
+    /// Whether the access token should be refreshed at `now`, allowing `skew` for clock drift
+    /// and request latency: true when it expires at or before `now + skew`. A token without
+    /// a lifetime never needs refreshing by this rule; the API will say when it is rejected.
+    pub fn needs_refresh(&self, now: Instant, skew: Duration) -> bool {
+        match self.expires_at(self.received_at) {
+            Some(at) => now.checked_add(skew).is_none_or(|limit| at <= limit),
+            None => false,
+        }
+    }
+
+    /// The refresh token. After a refresh grant whose answer had none, this is the one that
+    /// was used, so a refresh never loses it.
+    pub fn refresh_token(&self) -> Option<&RefreshToken> {
+        self.refresh_token.as_ref()
+    }
+
+    /// Whether the server sent a refresh token in this response (after a refresh grant:
+    /// whether it rotated the token).
+    pub fn refresh_token_issued(&self) -> bool {
+        self.refresh_token_rotated
+    }
+
+    /// The granted scopes, when the server listed them (GitHub's comma-separated list is split
+    /// too).
+    pub fn scopes(&self) -> Option<&[String]> {
+        self.scopes.as_deref()
+    }
+
+    /// The OpenID Connect ID token, when one was issued.
+    pub fn id_token(&self) -> Option<&IdToken> {
+        self.id_token.as_ref()
+    }
+
+    /// Every other member of the response (Azure AD v1's `expires_on`, `resource`,
+    /// `ext_expires_in`, ...).
+    pub fn extra(&self) -> &Map<String, Value> {
+        &self.extra
+    }
+
+    /// The response as a JSON object in RFC 6749 form, **secrets included**, for callers that
+    /// store or print it on purpose.
+    pub fn to_json_with_secrets(&self) -> Value {
+        let mut out = self.extra.clone();
+        out.insert("access_token".into(), self.access_token.secret().into());
+        out.insert("token_type".into(), self.token_type.clone().into());
+        if let Some(d) = self.expires_in {
+            out.insert("expires_in".into(), d.as_secs().into());
+        }
+        if let Some(r) = &self.refresh_token {
+            out.insert("refresh_token".into(), r.secret().into());
+        }
+        if let Some(s) = &self.scopes {
+            out.insert("scope".into(), s.join(" ").into());
+        }
+        if let Some(i) = &self.id_token {
+            out.insert("id_token".into(), i.secret().into());
+        }
+        Value::Object(out)
+    }
+}
+
+/// Reads and validates a success body (DESIGN rule 9: a non-empty `access_token` and a
+/// `token_type`).
+pub(crate) fn parse(
+    mut fields: Fields,
+    comma_scopes: bool,
+    received_at: Instant,
+) -> Result<TokenResponse, Problem> {
+    let access_token = AccessToken::new(wire::required_string(&fields, "access_token")?);
+    let token_type = wire::required_string(&fields, "token_type")?;
+    let expires_in = wire::seconds(&fields, "expires_in")?;
+    let refresh_token = wire::string(&fields, "refresh_token")?
+        .filter(|s| !s.is_empty())
+        .map(RefreshToken::from);
+    let id_token = wire::string(&fields, "id_token")?
+        .filter(|s| !s.is_empty())
+        .map(IdToken::from);
+    let scopes = match fields.get("scope") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(split_scopes(s, comma_scopes)),
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .ok_or(Problem::InvalidField {
+                    field: "scope",
+                    expected: "a string or a list of strings",
+                })?,
+        ),
+        Some(_) => {
+            return Err(Problem::InvalidField {
+                field: "scope",
+                expected: "a string or a list of strings",
+            });
+        }
+    };
+    for known in [
+        "access_token",
+        "token_type",
+        "expires_in",
+        "refresh_token",
+        "id_token",
+        "scope",
+    ] {
+        fields.remove(known);
+    }
+    Ok(TokenResponse {
+        access_token,
+        token_type,
+        expires_in,
+        refresh_token_rotated: refresh_token.is_some(),
+        refresh_token,
+        scopes,
+        id_token,
+        received_at,
+        extra: fields,
+    })
+}
+
+fn split_scopes(s: &str, comma: bool) -> Vec<String> {
+    s.split(|c: char| c.is_whitespace() || (comma && c == ','))
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_json(s: &str, comma: bool) -> Result<TokenResponse, Problem> {
+        parse(serde_json::from_str(s).unwrap(), comma, Instant::now())
+    }
+
+    #[test]
+    fn azure_v1_string_numbers_and_extras() {
+        // MSv1-TOK-02 from the provider notes.
+        let t = parse_json(
+            r#"{"access_token":"accessToken","refresh_token":"refreshToken","expires_in":"1000","expires_on":"2000","not_before":"3000","resource":"resource","token_type":"type"}"#,
+            false,
+        )
+        .unwrap();
+        assert_eq!(t.expires_in(), Some(Duration::from_secs(1000)));
+        assert_eq!(t.extra()["expires_on"], "2000");
+        assert_eq!(t.extra()["resource"], "resource");
+        assert_eq!(t.refresh_token().unwrap().secret(), "refreshToken");
+        assert!(t.refresh_token_issued());
+    }
+
+    #[test]
+    fn github_comma_scopes() {
+        let t = parse_json(
+            r#"{"access_token":"gho_x","token_type":"bearer","scope":"repo,gist"}"#,
+            true,
+        )
+        .unwrap();
+        assert_eq!(t.scopes().unwrap(), ["repo", "gist"]);
+        let t = parse_json(
+            r#"{"access_token":"x","token_type":"Bearer","scope":"a,b c"}"#,
+            false,
+        )
+        .unwrap();
+        assert_eq!(t.scopes().unwrap(), ["a,b", "c"]);
+    }
+
+    #[test]
+    fn validation() {
+        assert_eq!(
+            parse_json(r#"{"token_type":"Bearer"}"#, false),
+            Err(Problem::MissingField("access_token"))
+        );
+        assert_eq!(
+            parse_json(r#"{"access_token":"","token_type":"Bearer"}"#, false),
+            Err(Problem::EmptyField("access_token"))
+        );
+        assert_eq!(
+            parse_json(r#"{"access_token":"x"}"#, false),
+            Err(Problem::MissingField("token_type"))
+        );
+        assert!(matches!(
+            parse_json(r#"{"access_token":5,"token_type":"b"}"#, false),
+            Err(Problem::InvalidField {
+                field: "access_token",
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse_json(
+                r#"{"access_token":"x","token_type":"b","expires_in":-3}"#,
+                false
+            ),
+            Err(Problem::InvalidField {
+                field: "expires_in",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn expiry_and_refresh_decision() {
+        let t0 = Instant::now();
+        let t = parse(
+            serde_json::from_str(r#"{"access_token":"x","token_type":"b","expires_in":3600}"#)
+                .unwrap(),
+            false,
+            t0,
+        )
+        .unwrap();
+        assert_eq!(t.expires_at(t0), Some(t0 + Duration::from_secs(3600)));
+        assert!(!t.needs_refresh(t0, Duration::from_secs(60)));
+        assert!(t.needs_refresh(t0 + Duration::from_secs(3540), Duration::from_secs(60)));
+        let huge = parse(
+            serde_json::from_str(
+                r#"{"access_token":"x","token_type":"b","expires_in":18446744073709551615}"#,
+            )
+            .unwrap(),
+            false,
+            t0,
+        )
+        .unwrap();
+        assert!(!huge.needs_refresh(t0, Duration::from_secs(60)));
+        let none = parse(
+            serde_json::from_str(r#"{"access_token":"x","token_type":"b"}"#).unwrap(),
+            false,
+            t0,
+        )
+        .unwrap();
+        assert!(!none.needs_refresh(t0, Duration::MAX));
+    }
+
+    #[test]
+    fn json_with_secrets_round_trip() {
+        let t = parse_json(r#"{"access_token":"at","token_type":"Bearer","expires_in":60,"refresh_token":"rt","scope":"a b","x":1}"#, false).unwrap();
+        let v = t.to_json_with_secrets();
+        assert_eq!(v["access_token"], "at");
+        assert_eq!(v["refresh_token"], "rt");
+        assert_eq!(v["scope"], "a b");
+        assert_eq!(v["x"], 1);
+        assert!(!format!("{t:?}").contains("\"at\""));
+    }
+}

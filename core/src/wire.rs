@@ -1,0 +1,372 @@
+//! Reading what servers send: JSON or form-encoded bodies (by `Content-Type`, and by looking
+//! when the header lies), numbers that arrive as strings, and `Retry-After`.
+//!
+//! Providers differ: Azure AD v1 sends `"expires_in":"900"`, GitHub answers in
+//! `application/x-www-form-urlencoded` unless asked for JSON, gateways answer with HTML.
+//! Everything is read into one map of members so that the rest of the crate sees one shape.
+
+use std::time::Duration;
+
+use http::HeaderMap;
+use http::header::{CONTENT_TYPE, DATE, RETRY_AFTER};
+use serde_json::{Map, Value};
+
+use crate::error::Problem;
+
+/// The members of a response body.
+pub(crate) type Fields = Map<String, Value>;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Form,
+    Unknown,
+}
+
+fn declared_format(headers: &HeaderMap) -> Format {
+    let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return Format::Unknown;
+    };
+    let media = value.split(';').next().unwrap_or("").trim();
+    if media.eq_ignore_ascii_case("application/json")
+        || media.to_ascii_lowercase().ends_with("+json")
+    {
+        Format::Json
+    } else if media.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        Format::Form
+    } else {
+        Format::Unknown
+    }
+}
+
+fn sniff(body: &[u8]) -> Format {
+    let trimmed = body.trim_ascii();
+    match trimmed.first() {
+        Some(b'{') => Format::Json,
+        // A form body from GitHub is one line of printable ASCII with at least one `=`.
+        Some(_) if trimmed.contains(&b'=') && trimmed.iter().all(|b| b.is_ascii_graphic()) => {
+            Format::Form
+        }
+        _ => Format::Unknown,
+    }
+}
+
+fn looked_like(body: &[u8]) -> &'static str {
+    let trimmed = body.trim_ascii();
+    match trimmed.first() {
+        None => "an empty body",
+        Some(b'<') => "an HTML or XML page",
+        Some(b'{') | Some(b'[') => "malformed JSON",
+        _ if std::str::from_utf8(trimmed).is_err() => "not valid UTF-8",
+        _ => "plain text",
+    }
+}
+
+/// Reads a body into its members, trusting `Content-Type` first and the bytes second.
+pub(crate) fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Fields, Problem> {
+    let declared = declared_format(headers);
+    let sniffed = sniff(body);
+    let order = match (declared, sniffed) {
+        (Format::Unknown, s) => [s, Format::Unknown],
+        (d, s) if d == s => [d, Format::Unknown],
+        // The header lies (a JSON body labelled as a form or the other way round): try both.
+        (d, s) => [d, s],
+    };
+    for format in order {
+        let parsed = match format {
+            Format::Json => parse_json(body),
+            Format::Form => parse_form(body),
+            Format::Unknown => None,
+        };
+        if let Some(fields) = parsed {
+            return Ok(fields);
+        }
+    }
+    Err(Problem::Unreadable {
+        looked_like: looked_like(body),
+    })
+}
+
+fn parse_json(body: &[u8]) -> Option<Fields> {
+    serde_json::from_slice::<Fields>(body).ok()
+}
+
+fn parse_form(body: &[u8]) -> Option<Fields> {
+    let trimmed = body.trim_ascii();
+    if trimmed.is_empty() || !trimmed.contains(&b'=') {
+        return None;
+    }
+    let mut fields = Fields::new();
+    for (key, value) in url::form_urlencoded::parse(trimmed) {
+        // RFC 8628 §3.1: parameters must not repeat; keep the first.
+        fields
+            .entry(key.into_owned())
+            .or_insert_with(|| Value::String(value.into_owned()));
+    }
+    Some(fields)
+}
+
+/// A member that must be a string; numbers are not accepted (a user code that arrives as a
+/// number would already have lost its leading zeros).
+pub(crate) fn string<'a>(
+    fields: &'a Fields,
+    name: &'static str,
+) -> Result<Option<&'a str>, Problem> {
+    match fields.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(Problem::InvalidField {
+            field: name,
+            expected: "a string",
+        }),
+    }
+}
+
+/// A required, non-empty string member.
+pub(crate) fn required_string(fields: &Fields, name: &'static str) -> Result<String, Problem> {
+    match string(fields, name)? {
+        None => Err(Problem::MissingField(name)),
+        Some(s) if s.is_empty() => Err(Problem::EmptyField(name)),
+        Some(s) => Ok(s.to_owned()),
+    }
+}
+
+/// A count of seconds sent as a JSON number or a numeric string (Azure AD v1, and every
+/// value of a form body). Fractions are kept; values too large for a `Duration` saturate.
+/// `Err` when present but not a non-negative number.
+pub(crate) fn seconds(fields: &Fields, name: &'static str) -> Result<Option<Duration>, Problem> {
+    let invalid = Problem::InvalidField {
+        field: name,
+        expected: "a non-negative number of seconds",
+    };
+    let secs = match fields.get(name) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Number(n)) => {
+            if let Some(u) = n.as_u64() {
+                return Ok(Some(Duration::from_secs(u)));
+            }
+            n.as_f64().ok_or(invalid.clone())?
+        }
+        Some(Value::String(s)) => {
+            let s = s.trim();
+            if let Ok(u) = s.parse::<u64>() {
+                return Ok(Some(Duration::from_secs(u)));
+            }
+            // Only plain decimals: `f64::from_str` would also take "inf" and "NaN".
+            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+                return Err(invalid);
+            }
+            s.parse::<f64>().map_err(|_| invalid.clone())?
+        }
+        Some(_) => return Err(invalid),
+    };
+    if !(secs >= 0.0) {
+        return Err(invalid);
+    }
+    Ok(Some(
+        Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX),
+    ))
+}
+
+/// `Retry-After` (RFC 9110 §10.2.3) as a delay. Delay-seconds are used as they are. An
+/// HTTP-date is measured against the response's own `Date` header, so no wall clock is
+/// needed; without a `Date` header (or with a date in another format) it is ignored and the
+/// usual back-off applies.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = parse_http_date(value)?;
+    let date = parse_http_date(headers.get(DATE)?.to_str().ok()?.trim())?;
+    Some(Duration::from_secs(at.saturating_sub(date)))
+}
+
+/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, the form RFC 9110 §5.6.7 requires
+/// senders to use) into seconds since the Unix epoch.
+pub(crate) fn parse_http_date(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.len() != 29 || &b[3..5] != b", " || &b[25..] != b" GMT" {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| -> Option<u64> {
+        let part = s.get(range)?;
+        if part.bytes().all(|c| c.is_ascii_digit()) {
+            part.parse().ok()
+        } else {
+            None
+        }
+    };
+    let day = num(5..7)?;
+    let month = match s.get(8..11)? {
+        "Jan" => 1,
+        "Feb" => 2,
+        "Mar" => 3,
+        "Apr" => 4,
+        "May" => 5,
+        "Jun" => 6,
+        "Jul" => 7,
+        "Aug" => 8,
+        "Sep" => 9,
+        "Oct" => 10,
+        "Nov" => 11,
+        "Dec" => 12,
+        _ => return None,
+    };
+    let year = num(12..16)?;
+    let (hour, minute, second) = (num(17..19)?, num(20..22)?, num(23..25)?);
+    if b[7] != b' ' || b[11] != b' ' || b[16] != b' ' || b[19] != b':' || b[22] != b':' {
+        return None;
+    }
+    if !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 || year < 1970 {
+        return None;
+    }
+    // Days from the civil date (proleptic Gregorian), counting from 1970-01-01.
+    let (y, m) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = (era * 146_097 + doe).checked_sub(719_468)?;
+    Some(days * 86_400 + hour * 3_600 + minute * 60 + second)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(ct: Option<&'static str>) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        if let Some(ct) = ct {
+            h.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
+        }
+        h
+    }
+
+    #[test]
+    fn json_and_form_by_content_type_and_by_sniffing() {
+        let f = parse_body(
+            &headers(Some("application/json; charset=utf-8")),
+            br#"{"a":1}"#,
+        )
+        .unwrap();
+        assert_eq!(f["a"], 1);
+        let f = parse_body(
+            &headers(Some("application/x-www-form-urlencoded; charset=utf-8")),
+            b"error=slow_down&interval=22",
+        )
+        .unwrap();
+        assert_eq!(f["error"], "slow_down");
+        assert_eq!(f["interval"], "22");
+        // Lies: JSON labelled as HTML, form labelled as JSON.
+        let f = parse_body(&headers(Some("text/html")), br#" {"error":"x"} "#).unwrap();
+        assert_eq!(f["error"], "x");
+        let f = parse_body(
+            &headers(Some("application/json")),
+            b"error=authorization_pending",
+        )
+        .unwrap();
+        assert_eq!(f["error"], "authorization_pending");
+        let f = parse_body(&headers(None), b"a=b").unwrap();
+        assert_eq!(f["a"], "b");
+    }
+
+    #[test]
+    fn unreadable_bodies_say_what_they_looked_like() {
+        let cases: [(&[u8], &str); 5] = [
+            (b"", "an empty body"),
+            (
+                b"<html><body>502 Bad Gateway</body></html>",
+                "an HTML or XML page",
+            ),
+            (b"{\"error\":", "malformed JSON"),
+            (b"\xff\xfe\x00", "not valid UTF-8"),
+            (b"Service Unavailable", "plain text"),
+        ];
+        for (body, want) in cases {
+            assert_eq!(
+                parse_body(&headers(Some("application/json")), body),
+                Err(Problem::Unreadable { looked_like: want }),
+                "{body:?}"
+            );
+        }
+        // A JSON array is not an object of members.
+        assert!(parse_body(&headers(None), b"[1,2]").is_err());
+    }
+
+    #[test]
+    fn repeated_form_parameters_keep_the_first() {
+        let f = parse_body(&headers(None), b"error=a&error=b").unwrap();
+        assert_eq!(f["error"], "a");
+    }
+
+    #[test]
+    fn seconds_accept_numbers_strings_and_fractions() {
+        let f: Fields = serde_json::from_str(
+            r#"{"a":900,"b":"900","c":0.5,"d":"0.25","e":-1,"f":"x","g":true,"h":1e300,"i":"inf","j":18446744073709551615,"k":null}"#,
+        )
+        .unwrap();
+        assert_eq!(seconds(&f, "a").unwrap(), Some(Duration::from_secs(900)));
+        assert_eq!(seconds(&f, "b").unwrap(), Some(Duration::from_secs(900)));
+        assert_eq!(seconds(&f, "c").unwrap(), Some(Duration::from_millis(500)));
+        assert_eq!(seconds(&f, "d").unwrap(), Some(Duration::from_millis(250)));
+        assert!(seconds(&f, "e").is_err());
+        assert!(seconds(&f, "f").is_err());
+        assert!(seconds(&f, "g").is_err());
+        assert_eq!(seconds(&f, "h").unwrap(), Some(Duration::MAX));
+        assert!(seconds(&f, "i").is_err());
+        assert_eq!(
+            seconds(&f, "j").unwrap(),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(seconds(&f, "k").unwrap(), None);
+        assert_eq!(seconds(&f, "missing").unwrap(), None);
+    }
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777)
+        );
+        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(
+            parse_http_date("Sat, 29 Feb 2020 23:59:59 GMT"),
+            Some(1_583_020_799)
+        );
+        assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), None);
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 UTC"), None);
+        assert_eq!(parse_http_date("Sun, 06 Xyz 1994 08:49:37 GMT"), None);
+        assert_eq!(parse_http_date("Sun, 0€ Nov 1994 08:49:37 GM"), None);
+    }
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        let mut h = HeaderMap::new();
+        assert_eq!(retry_after(&h), None);
+        h.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Sun, 06 Nov 1994 08:50:07 GMT"),
+        );
+        assert_eq!(retry_after(&h), None, "an HTTP-date needs the Date header");
+        h.insert(
+            DATE,
+            HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
+        );
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(30)));
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Sun, 06 Nov 1994 08:00:00 GMT"),
+        );
+        assert_eq!(retry_after(&h), Some(Duration::ZERO));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h), None);
+    }
+}
