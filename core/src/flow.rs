@@ -34,7 +34,6 @@ impl RequestId {
 
 /// What the flow wants next. Call [`Flow::poll_output`] until it returns `Send`, `WaitUntil`,
 /// `AwaitResponse` or `Done`.
-#[derive(Debug)]
 #[non_exhaustive]
 pub enum Output {
     /// Send this request and hand its answer to [`Flow::handle_response`] (any status), or
@@ -54,6 +53,25 @@ pub enum Output {
     AwaitResponse(RequestId),
     /// The flow has ended. It keeps returning this.
     Done(Result<TokenResponse, FlowError>),
+}
+
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // The body holds the device code or a secret, and the headers may hold Basic
+            // credentials: show only where the request goes.
+            Output::Send { id, request } => f
+                .debug_struct("Send")
+                .field("id", id)
+                .field("method", request.method())
+                .field("uri", request.uri())
+                .finish_non_exhaustive(),
+            Output::Event(e) => f.debug_tuple("Event").field(e).finish(),
+            Output::WaitUntil(at) => f.debug_tuple("WaitUntil").field(at).finish(),
+            Output::AwaitResponse(id) => f.debug_tuple("AwaitResponse").field(id).finish(),
+            Output::Done(r) => f.debug_tuple("Done").field(r).finish(),
+        }
+    }
 }
 
 /// Things worth telling the user.
@@ -147,6 +165,7 @@ enum Answer {
     Retry {
         status: u16,
         retry_after: Option<Duration>,
+        content_type: Option<String>,
     },
     Invalid(InvalidResponse),
 }
@@ -339,10 +358,11 @@ impl Flow {
             return Err(UsageError::Finished);
         }
         self.tick(now);
-        if let State::Polling(p) = &self.state {
-            if p.in_flight.is_none() && self.now >= p.deadline {
-                self.finish(Err(FlowError::Expired(None)));
-            }
+        if let State::Polling(p) = &self.state
+            && p.in_flight.is_none()
+            && self.now >= p.deadline
+        {
+            self.finish(Err(FlowError::Expired(None)));
         }
         Ok(())
     }
@@ -392,10 +412,16 @@ impl Flow {
                 self.finish(Err(FlowError::OAuth(e)));
                 return;
             }
-            Answer::Retry { status, .. } => {
-                self.finish(Err(unexpected_status(
+            Answer::Retry {
+                status,
+                content_type,
+                ..
+            } => {
+                self.finish(Err(invalid(
                     Endpoint::DeviceAuthorization,
                     status,
+                    content_type,
+                    Problem::UnexpectedStatus,
                 )));
                 return;
             }
@@ -446,7 +472,16 @@ impl Flow {
                 }
             }
             Answer::Error(e) => Err(FlowError::OAuth(e)),
-            Answer::Retry { status, .. } => Err(unexpected_status(Endpoint::Token, status)),
+            Answer::Retry {
+                status,
+                content_type,
+                ..
+            } => Err(invalid(
+                Endpoint::Token,
+                status,
+                content_type,
+                Problem::UnexpectedStatus,
+            )),
             Answer::Invalid(i) => Err(FlowError::InvalidResponse(i)),
         };
         self.finish(result);
@@ -498,6 +533,7 @@ impl Flow {
             Answer::Retry {
                 status,
                 retry_after,
+                ..
             } => {
                 self.back_off(&mut p, BackOffCause::Status(status), retry_after, now);
                 self.state = State::Polling(p);
@@ -541,10 +577,6 @@ fn invalid(
         content_type,
         problem,
     })
-}
-
-fn unexpected_status(endpoint: Endpoint, status: u16) -> FlowError {
-    invalid(endpoint, status, None, Problem::UnexpectedStatus)
 }
 
 /// DESIGN rule 8: the body decides. An `error` member makes an OAuth error at any status
@@ -592,6 +624,7 @@ fn classify(
                 Answer::Retry {
                     status: code,
                     retry_after: wire::retry_after(headers),
+                    content_type: content_type(),
                 }
             } else {
                 Answer::Invalid(InvalidResponse {
@@ -605,6 +638,7 @@ fn classify(
         Err(_) if retryable => Answer::Retry {
             status: code,
             retry_after: wire::retry_after(headers),
+            content_type: content_type(),
         },
         Err(problem) => Answer::Invalid(InvalidResponse {
             endpoint,

@@ -126,7 +126,7 @@ pub(crate) fn string<'a>(
 pub(crate) fn required_string(fields: &Fields, name: &'static str) -> Result<String, Problem> {
     match string(fields, name)? {
         None => Err(Problem::MissingField(name)),
-        Some(s) if s.is_empty() => Err(Problem::EmptyField(name)),
+        Some("") => Err(Problem::EmptyField(name)),
         Some(s) => Ok(s.to_owned()),
     }
 }
@@ -160,7 +160,7 @@ pub(crate) fn seconds(fields: &Fields, name: &'static str) -> Result<Option<Dura
         }
         Some(_) => return Err(invalid),
     };
-    if !(secs >= 0.0) {
+    if secs.is_nan() || secs < 0.0 {
         return Err(invalid);
     }
     Ok(Some(
