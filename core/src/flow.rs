@@ -330,13 +330,13 @@ impl Flow {
         let now = self.now;
         match std::mem::replace(&mut self.state, State::Authorize) {
             State::Authorizing(_) => {
-                self.finish(Err(FlowError::Transport {
+                self.end(Err(FlowError::Transport {
                     endpoint: Endpoint::DeviceAuthorization,
                     kind,
                 }));
             }
             State::Refreshing(..) => {
-                self.finish(Err(FlowError::Transport {
+                self.end(Err(FlowError::Transport {
                     endpoint: Endpoint::Token,
                     kind,
                 }));
@@ -362,7 +362,7 @@ impl Flow {
             && p.in_flight.is_none()
             && self.now >= p.deadline
         {
-            self.finish(Err(FlowError::Expired(None)));
+            self.end(Err(FlowError::Expired(None)));
         }
         Ok(())
     }
@@ -371,7 +371,7 @@ impl Flow {
     /// a request still out is then refused with [`UsageError::Finished`].
     pub fn cancel(&mut self) {
         if !self.is_done() {
-            self.finish(Err(FlowError::Cancelled));
+            self.end(Err(FlowError::Cancelled));
         }
     }
 
@@ -405,11 +405,17 @@ impl Flow {
         Output::Done(result)
     }
 
+    /// Ends the flow where no output is returned; `poll_output` hands the result out later.
+    /// Unlike `finish`, no copy of the result is made only to be dropped.
+    fn end(&mut self, result: Result<TokenResponse, FlowError>) {
+        self.state = State::Done(Box::new(result));
+    }
+
     fn on_authorization(&mut self, answer: Answer, now: Instant) {
         let fields = match answer {
             Answer::Success(fields) => fields,
             Answer::Error(e) => {
-                self.finish(Err(FlowError::OAuth(e)));
+                self.end(Err(FlowError::OAuth(e)));
                 return;
             }
             Answer::Retry {
@@ -417,7 +423,7 @@ impl Flow {
                 content_type,
                 ..
             } => {
-                self.finish(Err(invalid(
+                self.end(Err(invalid(
                     Endpoint::DeviceAuthorization,
                     status,
                     content_type,
@@ -426,7 +432,7 @@ impl Flow {
                 return;
             }
             Answer::Invalid(i) => {
-                self.finish(Err(FlowError::InvalidResponse(i)));
+                self.end(Err(FlowError::InvalidResponse(i)));
                 return;
             }
         };
@@ -448,7 +454,7 @@ impl Flow {
                 });
             }
             Err(problem) => {
-                self.finish(Err(invalid(
+                self.end(Err(invalid(
                     Endpoint::DeviceAuthorization,
                     200,
                     None,
@@ -484,7 +490,7 @@ impl Flow {
             )),
             Answer::Invalid(i) => Err(FlowError::InvalidResponse(i)),
         };
-        self.finish(result);
+        self.end(result);
     }
 
     fn on_poll(&mut self, mut p: Polling, answer: Answer, now: Instant) {
@@ -493,7 +499,7 @@ impl Flow {
             Answer::Success(fields) => {
                 let result = token::parse(fields, self.config.profile.comma_scopes(), now)
                     .map_err(|problem| invalid(Endpoint::Token, 200, None, problem));
-                self.finish(result);
+                self.end(result);
             }
             Answer::Error(e) => match e.error() {
                 "authorization_pending" => {
@@ -516,10 +522,10 @@ impl Flow {
                     self.state = State::Polling(p);
                 }
                 "access_denied" | "authorization_declined" => {
-                    self.finish(Err(FlowError::Denied(e)));
+                    self.end(Err(FlowError::Denied(e)));
                 }
                 "expired_token" | "code_expired" => {
-                    self.finish(Err(FlowError::Expired(Some(e))));
+                    self.end(Err(FlowError::Expired(Some(e))));
                 }
                 "temporarily_unavailable" => {
                     // RFC 6749 §5.2 defines no Retry-After for it, but a server may send one.
@@ -527,7 +533,7 @@ impl Flow {
                     self.state = State::Polling(p);
                 }
                 _ => {
-                    self.finish(Err(FlowError::OAuth(e)));
+                    self.end(Err(FlowError::OAuth(e)));
                 }
             },
             Answer::Retry {
@@ -539,7 +545,7 @@ impl Flow {
                 self.state = State::Polling(p);
             }
             Answer::Invalid(i) => {
-                self.finish(Err(FlowError::InvalidResponse(i)));
+                self.end(Err(FlowError::InvalidResponse(i)));
             }
         }
     }
@@ -606,7 +612,7 @@ fn classify(
     let retryable = matches!(code, 429 | 502 | 503 | 504);
     match wire::parse_body(headers, body) {
         Ok(mut fields) => {
-            if let Some(error) = error_code(&fields) {
+            if let Some(error) = take_error_code(&mut fields) {
                 let description = take_string(&mut fields, "error_description");
                 let uri = take_string(&mut fields, "error_uri");
                 return Answer::Error(ErrorResponse {
@@ -650,13 +656,11 @@ fn classify(
 }
 
 /// The `error` member, or Google's quota answer `{"error_code": "rate_limit_exceeded"}`.
-fn error_code(fields: &Fields) -> Option<String> {
-    ["error", "error_code"]
-        .into_iter()
-        .find_map(|name| match fields.get(name) {
-            Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
-            _ => None,
-        })
+fn take_error_code(fields: &mut Fields) -> Option<String> {
+    let name = ["error", "error_code"].into_iter().find(
+        |name| matches!(fields.get(*name), Some(serde_json::Value::String(s)) if !s.is_empty()),
+    )?;
+    take_string(fields, name)
 }
 
 fn take_string(fields: &mut Fields, name: &str) -> Option<String> {

@@ -76,7 +76,10 @@ pub(crate) fn poll_body(config: &Config, device_code: &DeviceCode) -> Vec<u8> {
     if let Some(resource) = config.profile.resource() {
         form.pair("resource", resource);
     }
-    form.extra(&config.token_params).finish()
+    let mut body = form.extra(&config.token_params).finish();
+    // Kept for the whole flow, while the form was built with room to spare.
+    body.shrink_to_fit();
+    body
 }
 
 /// The refresh-token grant (RFC 6749 §6).

@@ -466,6 +466,12 @@ fn other_oauth_errors_end_the_flow_with_every_field_kept() {
     assert_eq!(e.extra()["error_codes"][0], 50097);
     assert_eq!(e.extra()["trace_id"], "t-1");
     assert_eq!(e.extra()["correlation_id"], "c-1");
+    for taken in ["error", "error_description", "error_uri"] {
+        assert!(
+            !e.extra().contains_key(taken),
+            "{taken} is not repeated in extra"
+        );
+    }
     let shown = run.err().to_string();
     assert!(
         shown.contains("invalid_grant") && shown.contains("AADSTS50097"),

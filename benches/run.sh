@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Reruns every benchmark of device-grant against oauth2 5.x and the hand-written floor, and
+# prints the tables of BENCHMARKS.md.
+#
+#   benches/run.sh                 everything (about 15 minutes on 2 cores)
+#   FOOTPRINT=0 benches/run.sh     everything but the six clean release builds
+#
+# Results land in target/bench-results/ (table.md is the printed tables). Instruction counts
+# come from valgrind's callgrind and do not depend on the machine's load; times and build
+# times do, so run it on an otherwise idle machine.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+OUT="$TARGET/bench-results"
+BIN="$TARGET/release"
+FOOTPRINT_TARGET="${FOOTPRINT_TARGET:-/tmp/device-grant-footprint}"
+LOOPBACK_FLOWS="${LOOPBACK_FLOWS:-1000}"   # flows per timed loopback run
+LOOPBACK_RUNS="${LOOPBACK_RUNS:-5}"        # timed runs per implementation
+PENDING=2                                  # pending answers per flow (K)
+rm -rf "$OUT" "$TARGET/criterion"
+mkdir -p "$OUT"
+export BENCH_OUT="$OUT"
+
+step() { printf '\n== %s (%s)\n' "$1" "$(date +%T)" >&2; }
+
+step "machine"
+{
+  echo "nproc: $(nproc)"
+  lscpu | head -n 15
+  rustc --version
+  valgrind --version
+  echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+} > "$OUT/machine.txt"
+cat "$OUT/machine.txt" >&2
+
+step "build"
+cargo build --release -p device-grant-benches --bins
+cargo bench -p device-grant-benches --no-run
+
+step "time: criterion (parsers, poll step, complete in-memory flows)"
+cargo bench -p device-grant-benches --bench core -- --noplot
+
+step "memory: 100,000 pending flows"
+cargo bench -p device-grant-benches --bench memory
+
+# Instructions per operation: callgrind counts only `measured_section`, so setup is left out.
+callgrind_per_op() { # n, args...
+  local n=$1; shift
+  local total
+  total=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+    '--toggle-collect=*measured_section*' "$BIN/measure" "$@" 2>&1 >/dev/null |
+    sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
+  echo $((total / n))
+}
+
+step "instructions: in-memory work"
+: > "$OUT/callgrind.tsv"
+for imp in device-grant oauth2 floor; do
+  for k in 2 10; do
+    printf 'flow\t%s\tK=%s\t%s\n' "$imp" "$k" "$(callgrind_per_op 500 flow "$imp" "$k" 500)" >> "$OUT/callgrind.tsv"
+  done
+done
+for what in device token pending; do
+  for format in json form; do
+    for imp in device-grant oauth2 extractor; do
+      [[ $imp == oauth2 && $format == form ]] && continue # oauth2 reads JSON only
+      printf 'parse\t%s\t%s/%s\t%s\n' "$imp" "$what" "$format" \
+        "$(callgrind_per_op 1000 parse "$imp" "$what" "$format" 1000)" >> "$OUT/callgrind.tsv"
+    done
+  done
+done
+for imp in device-grant floor; do
+  printf 'step\t%s\t\t%s\n' "$imp" "$(callgrind_per_op 1000 step "$imp" 1000)" >> "$OUT/callgrind.tsv"
+done
+
+step "loopback: the simulated server in its own process, $PENDING pending answers per flow"
+coproc SIM { exec "$BIN/sim-server" "$PENDING"; }
+trap 'kill "$SIM_PID" 2>/dev/null || true' EXIT
+read -r device token client_id <&"${SIM[0]}"
+IMPLS=(device-grant-ureq floor-ureq oauth2-ureq device-grant-reqwest floor-reqwest oauth2-reqwest)
+# Instructions per flow over the whole process (ureq resolves on a thread of its own, which
+# callgrind's toggle would miss): the difference between 220 and 20 flows, over 200.
+for imp in "${IMPLS[@]}"; do
+  count() {
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$BIN/measure" loopback \
+      "$imp" "$PENDING" "$1" "$device" "$token" "$client_id" 2>&1 >/dev/null |
+      sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+  }
+  a=$(count 20); b=$(count 220)
+  printf 'loopback\t%s\tK=%s\t%s\n' "$imp" "$PENDING" $(((b - a) / 200)) >> "$OUT/callgrind.tsv"
+done
+# CPU time: interleaved runs, so that a change in load hits every implementation alike.
+: > "$OUT/loopback.jsonl"
+for _ in $(seq "$LOOPBACK_RUNS"); do
+  for imp in "${IMPLS[@]}"; do
+    "$BIN/measure" loopback "$imp" "$PENDING" "$LOOPBACK_FLOWS" "$device" "$token" "$client_id" >> "$OUT/loopback.jsonl"
+  done
+done
+kill "$SIM_PID" 2>/dev/null || true
+trap - EXIT
+
+if [[ "${FOOTPRINT:-1}" != 0 ]]; then
+  step "footprint: six minimal programs, each a clean release build with -j2"
+  : > "$OUT/footprint.tsv"
+  for name in floor-ureq device-grant-ureq oauth2-ureq floor-reqwest device-grant-reqwest oauth2-reqwest; do
+    dir="$ROOT/benches/footprint/$name"
+    target="$FOOTPRINT_TARGET/$name"
+    (cd "$dir" && cargo fetch --locked -q)
+    crates=$(cd "$dir" && cargo tree --locked -e normal --prefix none |
+      sed -e 's/ (\*)$//' -e 's/ (proc-macro)$//' | sort -u | grep -vc '^footprint-')
+    rm -rf "$target"
+    echo "load before building $name: $(cut -d' ' -f1 /proc/loadavg)" >&2
+    start=$(date +%s%N)
+    (cd "$dir" && cargo build --release --locked --offline -j2 -q --target-dir "$target")
+    millis=$((($(date +%s%N) - start) / 1000000))
+    strip -o "$target/stripped" "$target/release/footprint-$name"
+    printf '%s\t%s\t%s\t%s\n' "$name" "$crates" "$millis" "$(stat -c %s "$target/stripped")" >> "$OUT/footprint.tsv"
+  done
+  # Each program really gets a token: all six against one server (no interval sent, so each
+  # waits the RFC's 5 s once), at the same time.
+  coproc SIM { exec "$BIN/sim-server" 0; }
+  trap 'kill "$SIM_PID" 2>/dev/null || true' EXIT
+  read -r device token client_id <&"${SIM[0]}"
+  pids=()
+  for name in floor-ureq device-grant-ureq oauth2-ureq floor-reqwest device-grant-reqwest oauth2-reqwest; do
+    "$FOOTPRINT_TARGET/$name/stripped" "$device" "$token" "$client_id" \
+      > "$OUT/smoke-$name.txt" 2>&1 &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid"; done
+  kill "$SIM_PID" 2>/dev/null || true
+  trap - EXIT
+  grep -H "got a" "$OUT"/smoke-*.txt >&2
+fi
+
+step "report"
+"$BIN/report" "$OUT" "$TARGET/criterion" | tee "$OUT/table.md"

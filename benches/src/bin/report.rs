@@ -1,0 +1,368 @@
+//! Prints the tables of BENCHMARKS.md from the results `run.sh` leaves behind.
+//!
+//! `report <results dir> <criterion dir>`
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// A criterion benchmark: the median time per iteration and the range over its samples, ns.
+struct Timing {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+fn timing(criterion: &Path, group: &str, function: &str) -> Option<Timing> {
+    let path: PathBuf = criterion
+        .join(group.replace('/', "_"))
+        .join(function)
+        .join("new/sample.json");
+    let sample: Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    let iters = sample["iters"].as_array()?;
+    let times = sample["times"].as_array()?;
+    let mut per: Vec<f64> = iters
+        .iter()
+        .zip(times)
+        .filter_map(|(i, t)| Some(t.as_f64()? / i.as_f64()?))
+        .collect();
+    per.sort_by(f64::total_cmp);
+    Some(Timing {
+        median: median(&per)?,
+        min: *per.first()?,
+        max: *per.last()?,
+    })
+}
+
+fn median(sorted: &[f64]) -> Option<f64> {
+    let n = sorted.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(sorted[n / 2]),
+        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+    }
+}
+
+fn ns(v: f64) -> String {
+    if v >= 1000.0 {
+        format!("{:.2} µs", v / 1000.0)
+    } else {
+        format!("{v:.0} ns")
+    }
+}
+
+fn thousands(v: u64) -> String {
+    if v >= 10_000 {
+        format!("{:.1}k", v as f64 / 1000.0)
+    } else {
+        format!("{:.2}k", v as f64 / 1000.0)
+    }
+}
+
+fn ratio(a: f64, b: f64) -> String {
+    format!("{:.2}×", a / b)
+}
+
+/// Instructions per operation, by (kind, implementation, detail).
+fn callgrind(out: &Path) -> BTreeMap<(String, String, String), u64> {
+    let text = std::fs::read_to_string(out.join("callgrind.tsv")).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split('\t').collect();
+            let n = f.get(3)?.parse().ok()?;
+            Some(((f[0].into(), f[1].into(), f[2].into()), n))
+        })
+        .collect()
+}
+
+struct Report<'a> {
+    criterion: &'a Path,
+    instr: BTreeMap<(String, String, String), u64>,
+    out: String,
+}
+
+impl Report<'_> {
+    fn cell(&self, kind: &str, imp: &str, detail: &str, group: &str, function: &str) -> String {
+        let i = self.instr.get(&(kind.into(), imp.into(), detail.into()));
+        let t = timing(self.criterion, group, function);
+        match (i, t) {
+            (Some(i), Some(t)) => format!(
+                "{} instr · {} ({}–{})",
+                thousands(*i),
+                ns(t.median),
+                ns(t.min),
+                ns(t.max)
+            ),
+            (Some(i), None) => format!("{} instr", thousands(*i)),
+            (None, Some(t)) => format!("{} ({}–{})", ns(t.median), ns(t.min), ns(t.max)),
+            (None, None) => "–".into(),
+        }
+    }
+
+    fn instr(&self, kind: &str, imp: &str, detail: &str) -> Option<f64> {
+        self.instr
+            .get(&(kind.into(), imp.into(), detail.into()))
+            .map(|&n| n as f64)
+    }
+
+    fn in_memory(&mut self) {
+        let mut s = String::new();
+        s.push_str("### In memory: device-grant's core against oauth2 5.0.0 and the hand-written floor\n\n");
+        s.push_str(
+            "Instructions per operation (callgrind) · criterion median time (range over samples). ",
+        );
+        s.push_str("Ratios are of instructions, from the same run.\n\n");
+        s.push_str(
+            "| Work | device-grant | oauth2 | floor / extractor | dg ÷ floor | oauth2 ÷ dg |\n",
+        );
+        s.push_str("|---|---|---|---|---|---|\n");
+        let rows: [(&str, &str, &str, &str, &str); 9] = [
+            (
+                "parse device authorization (JSON)",
+                "parse",
+                "device/json",
+                "parse/device_authorization/json",
+                "extractor",
+            ),
+            (
+                "parse device authorization (form)",
+                "parse",
+                "device/form",
+                "parse/device_authorization/form",
+                "extractor",
+            ),
+            (
+                "parse token (JSON)",
+                "parse",
+                "token/json",
+                "parse/token/json",
+                "extractor",
+            ),
+            (
+                "parse token (form)",
+                "parse",
+                "token/form",
+                "parse/token/form",
+                "extractor",
+            ),
+            (
+                "parse pending error (JSON)",
+                "parse",
+                "pending/json",
+                "parse/pending/json",
+                "extractor",
+            ),
+            (
+                "parse pending error (form)",
+                "parse",
+                "pending/form",
+                "parse/pending/form",
+                "extractor",
+            ),
+            ("one poll step", "step", "", "poll_step", "floor"),
+            (
+                "complete flow, K=2 pending",
+                "flow",
+                "K=2",
+                "flow/K=2",
+                "floor",
+            ),
+            (
+                "complete flow, K=10 pending",
+                "flow",
+                "K=10",
+                "flow/K=10",
+                "floor",
+            ),
+        ];
+        for (label, kind, detail, group, base) in rows {
+            let dg = self.instr(kind, "device-grant", detail);
+            let o2 = self.instr(kind, "oauth2", detail);
+            let fl = self.instr(kind, base, detail);
+            let _ = writeln!(
+                s,
+                "| {label} | {} | {} | {} | {} | {} |",
+                self.cell(kind, "device-grant", detail, group, "device-grant"),
+                self.cell(kind, "oauth2", detail, group, "oauth2"),
+                self.cell(kind, base, detail, group, base),
+                dg.zip(fl).map_or("–".into(), |(a, b)| ratio(a, b)),
+                o2.zip(dg).map_or("–".into(), |(a, b)| ratio(a, b)),
+            );
+        }
+        s.push('\n');
+        self.out.push_str(&s);
+    }
+
+    fn loopback(&mut self, results: &Path) {
+        let text = std::fs::read_to_string(results.join("loopback.jsonl")).unwrap_or_default();
+        let mut cpu: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        let mut detail = String::new();
+        for line in text.lines() {
+            let Ok(v) = serde_json::from_str::<Value>(line) else {
+                continue;
+            };
+            let (Some(imp), Some(c), Some(n)) =
+                (v["impl"].as_str(), v["cpu_ns"].as_f64(), v["n"].as_f64())
+            else {
+                continue;
+            };
+            detail = v["detail"].as_str().unwrap_or("").to_owned();
+            cpu.entry(imp.into()).or_default().push(c / n);
+        }
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "### Loopback: complete flows over HTTP to the simulated server ({detail}, interval 0)\n"
+        );
+        s.push_str("Instructions per flow of the whole client process (callgrind) · CPU seconds per 1,000 flows, median (range over runs).\n\n");
+        s.push_str("| HTTP client | implementation | instructions / flow | CPU s / 1,000 flows | ÷ floor (instr) | ÷ floor (CPU) |\n");
+        s.push_str("|---|---|---|---|---|---|\n");
+        for client in ["ureq", "reqwest"] {
+            let floor_i = self.instr("loopback", &format!("floor-{client}"), &detail);
+            let floor_c = cpu
+                .get(&format!("floor-{client}"))
+                .and_then(|v| median(&sorted(v)));
+            for imp in ["device-grant", "floor", "oauth2"] {
+                let name = format!("{imp}-{client}");
+                let i = self.instr("loopback", &name, &detail);
+                let c = cpu.get(&name).map(|v| sorted(v));
+                let cm = c.as_deref().and_then(median);
+                let _ = writeln!(
+                    s,
+                    "| {client} | {imp} | {} | {} | {} | {} |",
+                    i.map_or("–".into(), |i| thousands(i as u64)),
+                    c.as_deref().zip(cm).map_or("–".into(), |(c, m)| format!(
+                        "{:.3} ({:.3}–{:.3})",
+                        m / 1e6,
+                        c[0] / 1e6,
+                        c[c.len() - 1] / 1e6
+                    )),
+                    i.zip(floor_i).map_or("–".into(), |(a, b)| ratio(a, b)),
+                    cm.zip(floor_c).map_or("–".into(), |(a, b)| ratio(a, b)),
+                );
+            }
+        }
+        s.push('\n');
+        self.out.push_str(&s);
+    }
+
+    fn memory(&mut self, results: &Path) {
+        let Some(m) = std::fs::read_to_string(results.join("memory.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        else {
+            return;
+        };
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "### Memory: {} pending flows held in one thread (counting allocator)\n",
+            m["flows"]
+        );
+        s.push_str("| implementation | inline bytes | heap bytes / flow | heap blocks / flow | total bytes / flow |\n");
+        s.push_str("|---|---|---|---|---|\n");
+        for (imp, what) in [
+            ("device-grant", "`Flow`"),
+            (
+                "oauth2",
+                "device authorization response + boxed polling future",
+            ),
+        ] {
+            let v = &m[imp];
+            let (inline, heap) = (
+                v["inline"].as_f64().unwrap_or(0.0),
+                v["heap"].as_f64().unwrap_or(0.0),
+            );
+            let _ = writeln!(
+                s,
+                "| {imp} ({what}) | {inline:.0} | {heap:.0} | {:.1} | {:.0} |",
+                v["blocks"].as_f64().unwrap_or(0.0),
+                inline + heap
+            );
+        }
+        if let Some(sizes) = m["size_of"].as_object() {
+            let list: Vec<String> = sizes.iter().map(|(k, v)| format!("`{k}` {v} B")).collect();
+            let _ = writeln!(s, "\nsize_of: {}.", list.join(", "));
+        }
+        s.push('\n');
+        self.out.push_str(&s);
+    }
+
+    fn footprint(&mut self, results: &Path) {
+        let Ok(text) = std::fs::read_to_string(results.join("footprint.tsv")) else {
+            return;
+        };
+        let rows: BTreeMap<String, (u64, f64, u64)> = text
+            .lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                Some((
+                    f.first()?.to_string(),
+                    (
+                        f.get(1)?.parse().ok()?,
+                        f.get(2)?.parse::<f64>().ok()? / 1000.0,
+                        f.get(3)?.parse().ok()?,
+                    ),
+                ))
+            })
+            .collect();
+        let mut s = String::new();
+        s.push_str("### Footprint: a minimal program that gets a token\n\n");
+        s.push_str("Unique crates in `cargo tree -e normal` (the program itself not counted) · clean release build, `-j2` · stripped binary.\n\n");
+        s.push_str("| HTTP client | program | crates | build s | stripped MB | crates − floor | build ÷ floor | size ÷ floor |\n");
+        s.push_str("|---|---|---|---|---|---|---|---|\n");
+        for client in ["ureq", "reqwest"] {
+            let floor = rows.get(&format!("floor-{client}")).copied();
+            for imp in ["device-grant", "floor", "oauth2"] {
+                let Some(&(crates, build, size)) = rows.get(&format!("{imp}-{client}")) else {
+                    continue;
+                };
+                let _ = writeln!(
+                    s,
+                    "| {client} | {imp} | {crates} | {build:.1} | {:.2} | {} | {} | {} |",
+                    size as f64 / 1e6,
+                    floor.map_or("–".into(), |f| format!(
+                        "{:+}",
+                        crates as i64 - f.0 as i64
+                    )),
+                    floor.map_or("–".into(), |f| ratio(build, f.1)),
+                    floor.map_or("–".into(), |f| ratio(size as f64, f.2 as f64)),
+                );
+            }
+        }
+        s.push('\n');
+        self.out.push_str(&s);
+    }
+}
+
+fn sorted(v: &[f64]) -> Vec<f64> {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [results, criterion] = &args[..] else {
+        eprintln!("usage: report <results dir> <criterion dir>");
+        std::process::exit(2);
+    };
+    let results = Path::new(results);
+    let mut report = Report {
+        criterion: Path::new(criterion),
+        instr: callgrind(results),
+        out: String::new(),
+    };
+    report.in_memory();
+    report.loopback(results);
+    report.memory(results);
+    report.footprint(results);
+    if let Ok(machine) = std::fs::read_to_string(results.join("machine.txt")) {
+        report.out.push_str("### Machine\n\n```text\n");
+        report.out.push_str(&machine);
+        report.out.push_str("```\n");
+    }
+    print!("{}", report.out);
+}

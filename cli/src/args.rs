@@ -1,0 +1,377 @@
+//! The command line.
+//!
+//! None of these types derive `Debug`: they hold the client secret.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::exit::EXIT_STATUS_HELP;
+use crate::provider::Provider;
+
+/// The environment variable read for the refresh token by `refresh` without `--cache`.
+pub const REFRESH_TOKEN_ENV: &str = "DEVICE_GRANT_REFRESH_TOKEN";
+
+/// Sign in with the OAuth 2.0 device flow (RFC 8628) and keep the token fresh.
+#[derive(Parser)]
+#[command(name = "device-grant", version, after_help = EXIT_STATUS_HELP)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Sign in with the device flow and print or store the token
+    #[command(after_help = LOGIN_HELP)]
+    Login(LoginArgs),
+    /// Exchange a refresh token for a new token
+    #[command(after_help = REFRESH_HELP)]
+    Refresh(RefreshArgs),
+    /// Print a valid access token from the cache, refreshing it first when needed
+    #[command(after_help = TOKEN_HELP)]
+    Token(TokenArgs),
+    /// Sign in against a simulated authorization server on 127.0.0.1
+    #[command(after_help = DEMO_HELP)]
+    Demo(DemoArgs),
+}
+
+const LOGIN_HELP: &str = "\
+The prompt (where to go and the code to enter) goes to stderr; the token goes to stdout.
+
+Examples:
+  device-grant login --provider microsoft --client-id ID --scope 'User.Read offline_access'
+  device-grant login --provider github --client-id ID --scope repo --cache ~/.cache/gh.json
+  device-grant login --issuer https://id.example.com --client-id ID --output token
+
+  # Microsoft's dialect at the US Government cloud's endpoints:
+  device-grant login --provider microsoft --client-id ID --scope openid \\
+    --device-endpoint https://login.microsoftonline.us/common/oauth2/v2.0/devicecode \\
+    --token-endpoint https://login.microsoftonline.us/common/oauth2/v2.0/token
+
+Exit status: 0 success, 2 usage, 3 denied, 4 expired, 5 server error, 6 network, 7 cache.";
+
+const REFRESH_HELP: &str = "\
+With --cache, everything comes from the cache file, which is updated in place (the old
+refresh token is kept when the server does not send a new one). Without it, name the server
+with the same options as login and pass the refresh token in DEVICE_GRANT_REFRESH_TOKEN or,
+with --refresh-token-stdin, on stdin.
+
+Examples:
+  device-grant refresh --cache ~/.cache/app-token.json
+  pass show app/refresh-token |
+    device-grant refresh --refresh-token-stdin --provider github --client-id ID
+
+Exit status: 0 success, 2 usage, 5 server error (e.g. refresh token revoked), 6 network, 7 cache.";
+
+const TOKEN_HELP: &str = "\
+Examples:
+  TOKEN=$(device-grant token --cache ~/.cache/app-token.json) &&
+    curl -H \"Authorization: Bearer $TOKEN\" https://api.example.com/
+  device-grant token --cache ~/.cache/app-token.json --min-valid 10m
+
+Exit status: 0 success, 2 usage, 5 server error, 6 network, 7 cache (run login first).";
+
+const DEMO_HELP: &str = "\
+The simulated server runs inside this process on 127.0.0.1 and goes away when the command
+ends. By default a simulated user approves the request after a few seconds; with --manual,
+open the printed page in a browser and approve or deny the request yourself.
+
+Exit status: as for login (0 success, 3 denied, 4 expired, ...).";
+
+/// Where the authorization server is.
+#[derive(Args, Clone, Default)]
+#[command(next_help_heading = "Authorization server")]
+pub struct ServerArgs {
+    /// Use this provider's request format and endpoints; explicit endpoints replace the
+    /// latter (sovereign clouds, GitHub Enterprise Server, a local test server)
+    #[arg(long, value_enum)]
+    pub provider: Option<Provider>,
+
+    /// The Microsoft tenant: common, organizations, consumers, a tenant id or a domain
+    /// [default: common]
+    #[arg(long, value_name = "TENANT")]
+    pub tenant: Option<String>,
+
+    /// Find the endpoints in this issuer's metadata (/.well-known/openid-configuration, then
+    /// /.well-known/oauth-authorization-server)
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+
+    /// The device authorization endpoint
+    #[arg(long, value_name = "URL")]
+    pub device_endpoint: Option<String>,
+
+    /// The token endpoint
+    #[arg(long, value_name = "URL")]
+    pub token_endpoint: Option<String>,
+
+    /// Allow plain http on hosts other than loopback (codes and tokens then cross the
+    /// network in clear text)
+    #[arg(long)]
+    pub allow_insecure_http: bool,
+}
+
+impl ServerArgs {
+    /// Whether any option names a server.
+    pub fn any(&self) -> bool {
+        self.provider.is_some()
+            || self.tenant.is_some()
+            || self.issuer.is_some()
+            || self.device_endpoint.is_some()
+            || self.token_endpoint.is_some()
+            || self.allow_insecure_http
+    }
+}
+
+/// How the client authenticates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthMethod {
+    /// A public client: only the client id is sent
+    None,
+    /// client_secret_basic: HTTP Basic authentication
+    Basic,
+    /// client_secret_post: the secret in the form
+    Post,
+}
+
+/// Who the client is and what it asks for.
+#[derive(Args, Clone, Default)]
+#[command(next_help_heading = "Client")]
+pub struct ClientArgs {
+    /// The client (application) id
+    #[arg(long, value_name = "ID", env = "DEVICE_GRANT_CLIENT_ID")]
+    pub client_id: Option<String>,
+
+    #[command(flatten)]
+    pub secret: SecretArgs,
+
+    /// How to authenticate with the client secret [default: none without a secret; post for
+    /// Google, basic for others with one]
+    #[arg(long, value_enum, value_name = "METHOD")]
+    pub auth_method: Option<AuthMethod>,
+
+    /// A scope to request; repeat the option or separate scopes with spaces
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+
+    /// The resource the token is for (Azure AD v1), e.g. https://management.core.windows.net/
+    #[arg(long, value_name = "URI")]
+    pub resource: Option<String>,
+
+    /// An extra form parameter for the device authorization request (repeatable)
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+}
+
+/// The client secret, from the command line or the environment.
+#[derive(Args, Clone, Default)]
+pub struct SecretArgs {
+    /// The client secret of a confidential client; prefer the environment variable, which
+    /// other users cannot see in the process list
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "DEVICE_GRANT_CLIENT_SECRET",
+        hide_env_values = true
+    )]
+    pub client_secret: Option<String>,
+}
+
+/// What goes to stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// The token response as one JSON object
+    Json,
+    /// The bare access token
+    Token,
+}
+
+/// Options of `login` about what to show and where the token goes.
+#[derive(Args, Clone)]
+#[command(next_help_heading = "Output")]
+pub struct LoginOutput {
+    /// What to print on stdout
+    #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
+    pub output: OutputFormat,
+
+    /// Also store the token set in this file (JSON, mode 0600), for `token` and `refresh`
+    #[arg(long, value_name = "FILE")]
+    pub cache: Option<PathBuf>,
+
+    /// Do not draw a QR code of the verification link
+    #[arg(long)]
+    pub no_qr: bool,
+}
+
+/// `login`.
+#[derive(Args, Clone)]
+pub struct LoginArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[command(flatten)]
+    pub output: LoginOutput,
+}
+
+/// `refresh`.
+#[derive(Args)]
+pub struct RefreshArgs {
+    /// Read the token set from this file and write the new one back
+    #[arg(long, value_name = "FILE")]
+    pub cache: Option<PathBuf>,
+
+    /// Read the refresh token from stdin instead of DEVICE_GRANT_REFRESH_TOKEN
+    #[arg(long, conflicts_with = "cache")]
+    pub refresh_token_stdin: bool,
+
+    /// What to print on stdout
+    #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
+    pub output: OutputFormat,
+
+    #[command(flatten)]
+    pub server: ServerArgs,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+/// `token`.
+#[derive(Args)]
+pub struct TokenArgs {
+    /// The token set written by `login --cache`
+    #[arg(long, value_name = "FILE")]
+    pub cache: PathBuf,
+
+    /// Refresh first when the token expires within this time (e.g. 90, 90s, 5m, 1h)
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub min_valid: Duration,
+
+    /// What to print on stdout
+    #[arg(long, value_enum, default_value_t = OutputFormat::Token)]
+    pub output: OutputFormat,
+
+    #[command(flatten)]
+    pub secret: SecretArgs,
+}
+
+/// `demo`.
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Approve or deny in a browser yourself instead of the simulated user
+    #[arg(long)]
+    pub manual: bool,
+
+    /// Seconds until the simulated user approves
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 3,
+        conflicts_with = "manual"
+    )]
+    pub approve_after: u64,
+
+    /// Simulate this provider's dialect instead of plain RFC 8628 (the demo supplies the
+    /// scope, resource or secret it needs)
+    #[arg(long, value_enum)]
+    pub provider: Option<Provider>,
+
+    /// What to print on stdout
+    #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
+    pub output: OutputFormat,
+
+    /// Do not draw a QR code of the verification link
+    #[arg(long)]
+    pub no_qr: bool,
+}
+
+fn parse_param(raw: &str) -> Result<(String, String), String> {
+    match raw.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err("expected KEY=VALUE with a non-empty KEY".to_owned()),
+    }
+}
+
+/// Reads `90`, `90s`, `5m` or `1h`.
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    let (number, unit) = match raw.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => raw.split_at(at),
+        None => (raw, "s"),
+    };
+    let scale = match unit.trim() {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => return Err("expected seconds, or a number followed by s, m or h".to_owned()),
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .map(Duration::from_secs)
+        .ok_or_else(|| "expected a whole number, such as 60s or 5m".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("5d").is_err());
+        assert!(parse_duration("-5").is_err());
+        assert!(parse_duration("99999999999999999999h").is_err());
+    }
+
+    #[test]
+    fn params() {
+        assert_eq!(
+            parse_param("audience=https://api=x"),
+            Ok(("audience".into(), "https://api=x".into()))
+        );
+        assert_eq!(parse_param("flag="), Ok(("flag".into(), String::new())));
+        assert!(parse_param("=v").is_err());
+        assert!(parse_param("novalue").is_err());
+    }
+
+    #[test]
+    fn scopes_and_params_repeat() {
+        let cli = Cli::try_parse_from([
+            "device-grant",
+            "login",
+            "--client-id",
+            "c",
+            "--scope",
+            "a b",
+            "--scope",
+            "c",
+            "--param",
+            "k=v",
+            "--param",
+            "x=y",
+        ])
+        .unwrap();
+        let Command::Login(login) = cli.command else {
+            panic!("not login")
+        };
+        assert_eq!(login.client.scopes, ["a b", "c"]);
+        assert_eq!(login.client.params.len(), 2);
+        assert_eq!(login.output.output, OutputFormat::Json);
+    }
+}

@@ -1,0 +1,6 @@
+//! One module per command.
+
+pub mod demo;
+pub mod login;
+pub mod refresh;
+pub mod token;

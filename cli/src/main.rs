@@ -1,0 +1,45 @@
+//! `device-grant`: sign in from a terminal with the OAuth 2.0 Device Authorization Grant
+//! (RFC 8628), print or cache the token, refresh it, or try the flow against a simulated
+//! server with `device-grant demo`.
+//!
+//! The prompt goes to stderr and the token to stdout, so `$(device-grant login ...)` and
+//! `$(device-grant token ...)` capture exactly the token. Exit statuses are listed in
+//! `device-grant --help`.
+
+#![forbid(unsafe_code)]
+
+mod args;
+mod cache;
+mod commands;
+mod discovery;
+mod exit;
+mod output;
+mod prompt;
+mod provider;
+mod qr;
+mod settings;
+mod transport;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+
+fn main() -> ExitCode {
+    // clap exits by itself on usage errors (status 2) and after --help or --version (0).
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Login(args) => commands::login::run(args),
+        Command::Refresh(args) => commands::refresh::run(args),
+        Command::Token(args) => commands::token::run(args),
+        Command::Demo(args) => commands::demo::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! What the user sees on stderr while a sign-in runs: where to go, the code to enter, a QR
+//! code, and a countdown to the code's expiry.
+//!
+//! On a terminal the countdown is one line redrawn every second by a small thread; anywhere
+//! else every message is a plain line with no escape codes, so logs stay readable.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use device_grant::{BackOffCause, Event, Prompt};
+
+use crate::qr;
+
+/// Shows a flow's events on stderr.
+pub struct Reporter {
+    terminal: bool,
+    qr: bool,
+    countdown: Option<Countdown>,
+}
+
+impl Reporter {
+    /// `terminal`: whether stderr is a terminal. `qr`: whether to draw a QR code there.
+    pub fn new(terminal: bool, qr: bool) -> Self {
+        Self {
+            terminal,
+            qr,
+            countdown: None,
+        }
+    }
+
+    /// Shows one event of the flow.
+    pub fn on_event(&mut self, event: &Event) {
+        match *event {
+            Event::UserCode(ref prompt) => self.show_prompt(prompt),
+            Event::SlowDown { interval } => self.note(format!(
+                "the server asked to slow down; polling every {}",
+                describe(interval)
+            )),
+            Event::BackOff { delay, cause } => self.note(format!(
+                "{}; retrying in {}",
+                cause_text(cause),
+                describe(delay)
+            )),
+            _ => {}
+        }
+    }
+
+    /// Stops the countdown and clears its line.
+    pub fn finish(&mut self) {
+        if let Some(countdown) = self.countdown.take() {
+            countdown.stop();
+        }
+    }
+
+    fn show_prompt(&mut self, prompt: &Prompt) {
+        let mut text = instructions(
+            prompt.user_code(),
+            prompt.verification_uri(),
+            prompt.verification_uri_complete(),
+        );
+        if self.terminal && self.qr {
+            let target = prompt
+                .verification_uri_complete()
+                .unwrap_or(prompt.verification_uri());
+            if let Some(code) = qr::render(&clean(target)) {
+                text.push_str("Or scan this code:\n\n");
+                text.push_str(&code);
+                text.push('\n');
+            }
+        }
+        if !self.terminal {
+            let _ = writeln!(
+                text,
+                "Waiting for approval; the code expires in {}.",
+                describe(prompt.expires_in())
+            );
+        }
+        write_stderr(&text);
+        if self.terminal {
+            self.countdown = Some(Countdown::start(prompt.expires_at()));
+        }
+    }
+
+    fn note(&mut self, note: String) {
+        match &self.countdown {
+            Some(countdown) => countdown.set_note(note),
+            None => write_stderr(&format!("{}.\n", capitalize(&note))),
+        }
+    }
+}
+
+impl Drop for Reporter {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+/// The sign-in instructions, RFC 8628 §3.3: the verification URI and the user code, always;
+/// the complete URI in addition when there is one (§3.3.1), never the device code.
+pub fn instructions(user_code: &str, uri: &str, complete: Option<&str>) -> String {
+    // The code is shown exactly as sent (Google's are case-sensitive); only characters that
+    // could drive the terminal are removed.
+    let code = clean(user_code);
+    let mut text = format!(
+        "To sign in, open this page in a browser:\n\n    {}\n\nand enter the code:\n\n    {code}\n\n",
+        clean(uri)
+    );
+    if let Some(complete) = complete {
+        let _ = write!(
+            text,
+            "Or open this link, which fills in the code (check that the page shows {code}):\n\n    {}\n\n",
+            clean(complete)
+        );
+    }
+    text
+}
+
+/// Removes control characters from text a server chose, so it cannot move the cursor,
+/// rewrite earlier lines or change the terminal's title.
+pub fn clean(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).collect()
+}
+
+/// A duration for people: `45 s`, `2 min`, `14 min 30 s`, `8 h`; fractions of a second are
+/// shown for sub-second intervals of test servers.
+pub fn describe(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs == 0 {
+        return format!("{:.2} s", d.as_secs_f64());
+    }
+    match (secs / 3600, secs / 60 % 60, secs % 60) {
+        (0, 0, s) => format!("{s} s"),
+        (0, m, 0) => format!("{m} min"),
+        (0, m, s) => format!("{m} min {s} s"),
+        (h, 0, _) => format!("{h} h"),
+        (h, m, _) => format!("{h} h {m} min"),
+    }
+}
+
+/// `mm:ss`, or `h:mm:ss` from an hour on.
+pub fn clock(d: Duration) -> String {
+    let secs = d.as_secs();
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m:02}:{s:02}")
+    }
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn cause_text(cause: BackOffCause) -> String {
+    match cause {
+        BackOffCause::Transport(kind) => format!("no answer from the token endpoint ({kind})"),
+        BackOffCause::Status(status) => format!("the server is busy (HTTP {status})"),
+        BackOffCause::TemporarilyUnavailable => "the server is temporarily unavailable".into(),
+        _ => "the poll failed".into(),
+    }
+}
+
+fn write_stderr(text: &str) {
+    // Nothing useful can be done when stderr is gone; the flow goes on.
+    let mut err = io::stderr().lock();
+    let _ = err.write_all(text.as_bytes());
+    let _ = err.flush();
+}
+
+/// The live countdown line on a terminal.
+struct Countdown {
+    line: Arc<Mutex<Line>>,
+    stop: mpsc::Sender<()>,
+    thread: JoinHandle<()>,
+}
+
+struct Line {
+    expires_at: Instant,
+    note: Option<String>,
+}
+
+impl Line {
+    fn draw(&self) {
+        let left = self.expires_at.saturating_duration_since(Instant::now());
+        let mut text = if left.is_zero() {
+            "\r\x1b[2KThe code has expired.".to_owned()
+        } else {
+            format!(
+                "\r\x1b[2KWaiting for approval… the code expires in {}",
+                clock(left)
+            )
+        };
+        if let Some(note) = &self.note {
+            let _ = write!(text, " ({note})");
+        }
+        write_stderr(&text);
+    }
+}
+
+impl Countdown {
+    fn start(expires_at: Instant) -> Self {
+        let line = Arc::new(Mutex::new(Line {
+            expires_at,
+            note: None,
+        }));
+        let (stop, stopped) = mpsc::channel::<()>();
+        let shared = Arc::clone(&line);
+        let thread = std::thread::spawn(move || {
+            loop {
+                lock(&shared).draw();
+                match stopped.recv_timeout(Duration::from_secs(1)) {
+                    Err(RecvTimeoutError::Timeout) => {}
+                    // A message or a dropped sender: the flow is over.
+                    _ => break,
+                }
+            }
+        });
+        Self { line, stop, thread }
+    }
+
+    fn set_note(&self, note: String) {
+        let mut line = lock(&self.line);
+        line.note = Some(note);
+        line.draw();
+    }
+
+    fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+        write_stderr("\r\x1b[2K");
+    }
+}
+
+fn lock(line: &Mutex<Line>) -> std::sync::MutexGuard<'_, Line> {
+    // The line holds no invariant a panic could break.
+    line.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instructions_show_the_uri_and_the_code() {
+        let text = instructions("WDJB-MJHT", "https://example.com/device", None);
+        assert!(text.contains("https://example.com/device"));
+        assert!(text.contains("WDJB-MJHT"));
+        assert!(!text.contains("fills in the code"));
+        let text = instructions(
+            "WDJB-MJHT",
+            "https://example.com/device",
+            Some("https://example.com/device?user_code=WDJB-MJHT"),
+        );
+        // The code is still shown next to the complete link (RFC 8628 §3.3.1).
+        assert!(text.contains("https://example.com/device?user_code=WDJB-MJHT"));
+        assert!(text.contains("shows WDJB-MJHT"));
+        assert!(text.contains("\n    WDJB-MJHT\n"));
+    }
+
+    #[test]
+    fn server_text_cannot_drive_the_terminal() {
+        let text = instructions(
+            "ab\x1b]0;pwned\x07cd",
+            "https://e.example/\x1b[2J",
+            Some("\r\nx"),
+        );
+        assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
+        assert!(text.contains("ab]0;pwnedcd"));
+        // The code is otherwise untouched: no recasing, no dash removal.
+        assert_eq!(clean("aBc-12"), "aBc-12");
+    }
+
+    #[test]
+    fn durations_for_people() {
+        assert_eq!(describe(Duration::from_secs(900)), "15 min");
+        assert_eq!(describe(Duration::from_secs(870)), "14 min 30 s");
+        assert_eq!(describe(Duration::from_secs(45)), "45 s");
+        assert_eq!(describe(Duration::from_millis(50)), "0.05 s");
+        assert_eq!(describe(Duration::from_secs(7200)), "2 h");
+        assert_eq!(describe(Duration::from_secs(28_830)), "8 h");
+        assert_eq!(describe(Duration::from_secs(5400)), "1 h 30 min");
+        assert_eq!(clock(Duration::from_secs(899)), "14:59");
+        assert_eq!(clock(Duration::from_secs(3725)), "1:02:05");
+    }
+}

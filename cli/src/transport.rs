@@ -1,0 +1,87 @@
+//! HTTP: the blocking driver's preset agent, used for the flows and for discovery.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use device_grant::http::{Request, header};
+use device_grant::{Config, Event, Flow, RefreshToken, TokenResponse};
+use device_grant_ureq::{Error, ureq};
+
+use crate::exit::{CliError, Failure, Grant};
+
+/// The largest discovery document read. Real ones are a few kilobytes.
+const METADATA_LIMIT: usize = 256 * 1024;
+
+/// The HTTP client of the whole command.
+pub struct Http {
+    agent: ureq::Agent,
+}
+
+/// An answer to a GET: the status and at most `METADATA_LIMIT + 1` bytes of the body.
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body, possibly cut after the limit.
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// Whether the body was cut because it was over the limit.
+    pub fn too_large(&self) -> bool {
+        self.body.len() > METADATA_LIMIT
+    }
+}
+
+impl Http {
+    /// The driver's preset agent: no redirects, error statuses as answers, timeouts.
+    pub fn new() -> Self {
+        Self {
+            agent: device_grant_ureq::agent(),
+        }
+    }
+
+    /// Runs a device flow to the end, reporting its events.
+    pub fn device(
+        &self,
+        config: Config,
+        on_event: impl FnMut(&Event),
+    ) -> Result<TokenResponse, CliError> {
+        let flow = Flow::device(Arc::new(config), Instant::now());
+        device_grant_ureq::run(flow, &self.agent, on_event).map_err(|e| failure(e, Grant::Device))
+    }
+
+    /// Runs the refresh-token grant.
+    pub fn refresh(
+        &self,
+        config: Config,
+        refresh_token: RefreshToken,
+    ) -> Result<TokenResponse, CliError> {
+        let flow = Flow::refresh(Arc::new(config), refresh_token, Instant::now());
+        device_grant_ureq::run(flow, &self.agent, |_| {}).map_err(|e| failure(e, Grant::Refresh))
+    }
+
+    /// GETs a JSON document the way the flows send their requests: no redirects, a timeout,
+    /// a capped body.
+    pub fn get_json(&self, url: &str) -> Result<Answer, ureq::Error> {
+        let request = Request::get(url)
+            .header(header::ACCEPT, "application/json")
+            .body(Vec::new())
+            .map_err(|e| ureq::Error::BadUri(e.to_string()))?;
+        let response = device_grant_ureq::send(&self.agent, request, METADATA_LIMIT)?;
+        Ok(Answer {
+            status: response.status().as_u16(),
+            body: response.into_body(),
+        })
+    }
+}
+
+fn failure(error: Error, grant: Grant) -> CliError {
+    match error.flow_error() {
+        Some(flow) => CliError::from_flow(
+            flow.clone(),
+            grant,
+            error.ureq_error().map(ToString::to_string),
+        ),
+        None => CliError::new(Failure::Other, error.to_string()),
+    }
+}

@@ -1,0 +1,9 @@
+//! Command-line tests: the real `device-grant` binary against the simulated authorization
+//! server on 127.0.0.1.
+
+mod cache;
+mod discovery;
+mod harness;
+mod help;
+mod login;
+mod outcomes;

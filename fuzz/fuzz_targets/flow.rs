@@ -1,0 +1,7 @@
+//! Fuzz target `flow`: see `harness::flow`.
+
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    device_grant_fuzz::harness::flow(data);
+});

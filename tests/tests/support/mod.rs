@@ -1,0 +1,5 @@
+//! Shared pieces of the end-to-end suites.
+#![allow(dead_code)]
+
+pub mod drive;
+pub mod oidc;

@@ -1,0 +1,76 @@
+//! What every example shows the person at the keyboard.
+
+use device_grant_reqwest::device_grant::{BackOffCause, Event, TokenResponse};
+
+/// RFC 8628 §3.3: show where to go and the user code, always, even next to a link that already
+/// holds it (the user compares the two); never the device code.
+pub fn show(event: &Event) {
+    match event {
+        Event::UserCode(prompt) => {
+            println!("To sign in, open {}", prompt.verification_uri());
+            println!("and enter the code: {}", prompt.user_code());
+            if let Some(complete) = prompt.verification_uri_complete() {
+                println!("(or open {complete} and check that it shows the same code)");
+            }
+            println!(
+                "The code expires in {} minutes.",
+                prompt.expires_in().as_secs().div_ceil(60)
+            );
+        }
+        Event::SlowDown { interval } => {
+            eprintln!("The server asked to slow down; polling every {interval:?} now.");
+        }
+        Event::BackOff { delay, cause } => {
+            let why = match cause {
+                BackOffCause::Transport(kind) => kind.to_string(),
+                BackOffCause::Status(status) => format!("the server answered HTTP {status}"),
+                BackOffCause::TemporarilyUnavailable => {
+                    "the server is temporarily unavailable".to_owned()
+                }
+                _ => "the poll failed".to_owned(),
+            };
+            eprintln!("No answer ({why}); trying again in {delay:?}.");
+        }
+        _ => {}
+    }
+}
+
+/// What was granted, without the token itself.
+pub fn report(token: &TokenResponse) {
+    println!("Signed in.");
+    println!("  token type: {}", token.token_type());
+    match token.expires_in() {
+        Some(d) => println!("  expires in: {} s", d.as_secs()),
+        None => println!("  expires in: not said"),
+    }
+    match token.scopes() {
+        Some(scopes) => println!("  scopes:     {}", scopes.join(" ")),
+        // RFC 6749 §5.1: no `scope` means the scopes asked for.
+        None => println!("  scopes:     as requested"),
+    }
+    println!(
+        "  refresh:    {}",
+        if token.refresh_token().is_some() {
+            "a refresh token was issued"
+        } else {
+            "no refresh token"
+        }
+    );
+}
+
+/// Prints `error` and what caused it, one cause a line, and exits with status 1.
+pub fn fail(error: &dyn std::error::Error) -> ! {
+    eprintln!("error: {error}");
+    let mut source = error.source();
+    while let Some(cause) = source {
+        eprintln!("  caused by: {cause}");
+        source = cause.source();
+    }
+    std::process::exit(1)
+}
+
+/// Prints how to call the example and exits with status 2.
+pub fn usage(text: &str) -> ! {
+    eprintln!("usage: {text}");
+    std::process::exit(2)
+}

@@ -1,0 +1,96 @@
+//! One request and its answer: sending the core's request through reqwest, reading at most
+//! the body limit plus one byte of the answer, and naming what went wrong when there was none.
+
+use device_grant::{TransportErrorKind, http};
+
+/// Sends `request` and reads its answer, whatever the status. The body is read chunk by chunk
+/// and reading stops after `body_limit + 1` bytes: the core rejects anything longer, so there
+/// is no point in (and real harm from) buffering more.
+///
+/// This is what [`run`](crate::run) does for each request. Use it in a loop of your own (for
+/// example to drive many flows from one task): pass the answer to
+/// [`Flow::handle_response`](device_grant::Flow::handle_response), or the
+/// [`error_kind`] of the error to
+/// [`Flow::handle_transport_error`](device_grant::Flow::handle_transport_error), with
+/// [`Flow::body_limit`](device_grant::Flow::body_limit) as `body_limit`. Whether redirects are
+/// followed is the client's setting: use one from [`client_builder`](crate::client_builder).
+///
+/// The URL in a returned error has no query string.
+pub async fn send(
+    client: &reqwest::Client,
+    request: http::Request<Vec<u8>>,
+    body_limit: usize,
+) -> Result<http::Response<Vec<u8>>, reqwest::Error> {
+    let request = reqwest::Request::try_from(request).map_err(scrub)?;
+    let mut response = client.execute(request).await.map_err(scrub)?;
+    let mut head = http::Response::new(());
+    *head.status_mut() = response.status();
+    *head.version_mut() = response.version();
+    *head.headers_mut() = response.headers().clone();
+    let body = read_capped(&mut response, body_limit.saturating_add(1))
+        .await
+        .map_err(scrub)?;
+    Ok(head.map(|()| body))
+}
+
+/// Reads at most `cap` bytes of the body. Dropping the response afterwards closes the
+/// connection when the body was cut short, so the rest is never read.
+async fn read_capped(response: &mut reqwest::Response, cap: usize) -> reqwest::Result<Vec<u8>> {
+    // A Content-Length is only a hint: a hostile server could announce gigabytes.
+    let hint = response
+        .content_length()
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(0);
+    let mut body = Vec::with_capacity(hint.min(cap).min(64 * 1024));
+    while body.len() < cap {
+        let Some(chunk) = response.chunk().await? else {
+            break;
+        };
+        let room = cap - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+    Ok(body)
+}
+
+/// reqwest's errors carry the URL. Endpoints never hold a device code or a token (those travel
+/// in form bodies), and the configuration refuses credentials in them, but a query string is
+/// the one place a caller could have put something private: leave it out of messages.
+fn scrub(mut error: reqwest::Error) -> reqwest::Error {
+    if let Some(url) = error.url_mut() {
+        url.set_query(None);
+        url.set_fragment(None);
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+    }
+    error
+}
+
+/// The kind of transport failure a reqwest error is, as
+/// [`Flow::handle_transport_error`](device_grant::Flow::handle_transport_error) wants it: a
+/// time-out, a failure to connect (refused, DNS, TLS handshake), a connection that broke while
+/// the answer was read, or something else. The flow backs off the same way for all of them and
+/// names them in events and errors.
+pub fn error_kind(error: &reqwest::Error) -> TransportErrorKind {
+    if error.is_timeout() {
+        TransportErrorKind::Timeout
+    } else if error.is_connect() {
+        TransportErrorKind::Connect
+    } else if error.is_body() || error.is_decode() || caused_by_io(error) {
+        TransportErrorKind::Io
+    } else {
+        TransportErrorKind::Other
+    }
+}
+
+/// A reset or a broken pipe while sending shows up as a request error with an I/O error
+/// somewhere down its chain.
+fn caused_by_io(error: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(e) = source {
+        if e.is::<std::io::Error>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}

@@ -1,0 +1,126 @@
+//! Sign in with the OAuth 2.0 Device Authorization Grant
+//! ([RFC 8628](https://www.rfc-editor.org/rfc/rfc8628)), or refresh a token, in one `async`
+//! call over [reqwest] and the tokio timer.
+//!
+//! This crate is the async driver of [`device_grant`], a sans-IO state machine: the flow
+//! decides what to send, how long to wait and what every answer means; this crate sends,
+//! reads and sleeps.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use device_grant_reqwest::device_grant::{Config, Event};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = Config::microsoft("organizations", "your-client-id")
+//!     .scope("openid offline_access User.Read")
+//!     .build()?;
+//!
+//! let token = device_grant_reqwest::authorize(config, |event| {
+//!     if let Event::UserCode(prompt) = event {
+//!         println!("Open {} and enter the code {}", prompt.verification_uri(), prompt.user_code());
+//!     }
+//! })
+//! .await?;
+//!
+//! println!("Signed in: {} token, expires in {:?}", token.token_type(), token.expires_in());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! [`authorize`] and [`refresh`] build the preset [`client()`] for each call. To share one
+//! client, or to add settings of your own, build it with [`client_builder`] and call [`run`]
+//! with a [`Flow`](device_grant::Flow):
+//!
+//! ```no_run
+//! # use device_grant_reqwest::device_grant::{Config, Flow};
+//! # async fn f(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+//! let client = device_grant_reqwest::client_builder()
+//!     .proxy(reqwest::Proxy::https("http://proxy.internal:3128")?)
+//!     .build()?;
+//! let now = tokio::time::Instant::now().into_std();
+//! let token = device_grant_reqwest::run(Flow::device(config, now), &client, |_| {}).await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # What the preset client does
+//!
+//! - **No redirects.** A `3xx` answer is handed to the flow like any other answer (it ends
+//!   the flow with an "unusable answer" error) and its `Location` is never requested, so a
+//!   token endpoint that redirects cannot have the device code, a refresh token or a client
+//!   secret sent elsewhere. A client of your own that follows redirects loses this guarantee:
+//!   start from [`client_builder`].
+//! - **Timeouts.** [`CONNECT_TIMEOUT`] to connect and [`REQUEST_TIMEOUT`] for each whole
+//!   exchange. A poll that times out (or fails to connect, or breaks) does not end the flow:
+//!   the flow backs off and polls again until the code expires (RFC 8628 §3.5).
+//! - **A capped body.** Answers are read chunk by chunk, and reading stops one byte past the
+//!   flow's [body limit](device_grant::Flow::body_limit) (1 MiB unless configured): the flow
+//!   then ends with [`Problem::BodyTooLarge`](device_grant::Problem::BodyTooLarge). A large
+//!   or endless body is never buffered.
+//! - **A clear user agent**, [`USER_AGENT`].
+//!
+//! # Cancellation
+//!
+//! Drop the future to cancel: wrap it in [`tokio::time::timeout`], race it in
+//! `tokio::select!` against Ctrl-C, or abort the task that runs it. This crate spawns no task,
+//! so nothing keeps polling afterwards. (The client's pool may keep an idle connection open
+//! until the client is dropped.)
+//!
+//! # Time
+//!
+//! The driver reads the clock with [`tokio::time::Instant::now`] and sleeps with
+//! [`tokio::time::sleep_until`], so a test with a paused clock (`tokio::time::pause()`) runs a
+//! fifteen-minute flow in moments. Give such a test a client without timeouts and without a
+//! pool idle timeout: a paused runtime jumps its clock to the next timer whenever it is idle,
+//! waiting for a socket included, and those timers would fire early.
+//!
+//! ```no_run
+//! # #[cfg(feature = "rustls")]
+//! device_grant_reqwest::install_crypto_provider();
+//! let client = reqwest::Client::builder()
+//!     .redirect(reqwest::redirect::Policy::none())
+//!     .pool_idle_timeout(None)
+//!     .build()?;
+//! # Ok::<(), reqwest::Error>(())
+//! ```
+//!
+//! # Errors
+//!
+//! [`Error::Flow`] carries the flow's reason ([`FlowError`](device_grant::FlowError)): denied,
+//! expired, an OAuth error with every field the server sent, an unusable answer, cancelled.
+//! [`Error::Transport`] adds the HTTP client's error when the flow ended because requests
+//! could not be delivered. No error holds a device code, a token or a secret.
+//!
+//! # Feature flags
+//!
+//! - `rustls` (default): TLS through rustls with the `ring` crypto provider and the
+//!   platform's certificate verifier. [`client_builder`] installs `ring` as rustls' process
+//!   default provider unless one is installed already. To build a `reqwest::Client` from
+//!   scratch, call `install_crypto_provider()` first (or install a provider of your own):
+//!   reqwest panics otherwise.
+//! - `native-tls`: TLS through the platform's library (OpenSSL, Secure Transport,
+//!   SChannel). With both features on, reqwest uses native-tls.
+//!
+//! With neither, only `http` endpoints work, which the configuration allows on loopback
+//! addresses only (or after `allow_insecure_http()`).
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod client;
+mod driver;
+mod error;
+mod exchange;
+
+#[cfg(feature = "rustls")]
+pub use client::install_crypto_provider;
+pub use client::{CONNECT_TIMEOUT, REQUEST_TIMEOUT, USER_AGENT, client, client_builder};
+pub use driver::{authorize, refresh, run};
+pub use error::Error;
+pub use exchange::{error_kind, send};
+
+// Both appear in this crate's API; re-exported so that versions always match.
+pub use device_grant;
+pub use reqwest;

@@ -1,0 +1,27 @@
+//! Sign in with GitHub (an OAuth app or a GitHub App with the device flow enabled).
+//!
+//! ```text
+//! cargo run -p device-grant-ureq --example blocking_github -- <client-id> [scope ...]
+//! ```
+//!
+//! Scopes default to `read:user`. GitHub App tokens ignore scopes.
+
+mod terminal;
+
+use device_grant_ureq::device_grant::Config;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [client_id, scopes @ ..] = args.as_slice() else {
+        terminal::usage("github <client-id> [scope ...]");
+    };
+    let scope = terminal::scope(scopes, "GITHUB_SCOPE", "read:user");
+    let config = Config::github(client_id.as_str())
+        .scope(&scope)
+        .build()
+        .unwrap_or_else(|e| terminal::fail(&e));
+    match device_grant_ureq::authorize(config, terminal::show) {
+        Ok(token) => terminal::report(&token),
+        Err(e) => terminal::fail(&e),
+    }
+}
