@@ -62,6 +62,30 @@ impl Prompt {
     }
 }
 
+/// RFC 8628 §3.3: where to go and the code, always both, even next to a link that already
+/// holds the code (§3.3.1: the user checks it against the page). Never the device code.
+impl std::fmt::Display for Prompt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "To sign in, open {} and enter the code {}",
+            self.verification_uri, self.user_code
+        )?;
+        if let Some(complete) = &self.verification_uri_complete {
+            write!(
+                f,
+                "\n(or open {complete} and check that it shows the code {})",
+                self.user_code
+            )?;
+        }
+        write!(
+            f,
+            "\nThe code expires in {} min.",
+            self.expires_in.as_secs().div_ceil(60)
+        )
+    }
+}
+
 /// The longest code lifetime taken from a server. RFC 8628 suggests minutes; a year is far
 /// beyond any real value and keeps every deadline representable.
 pub(crate) const MAX_EXPIRES_IN: Duration = Duration::from_secs(365 * 24 * 3600);
@@ -161,6 +185,28 @@ mod tests {
         assert_eq!(d.interval, Some(Duration::from_secs(5)));
         assert!(d.prompt.message().unwrap().starts_with("To sign in"));
         assert!(d.prompt.extra().is_empty());
+        assert_eq!(
+            d.prompt.to_string(),
+            "To sign in, open https://microsoft.com/devicelogin and enter the code C45FGVYJR\nThe code expires in 15 min."
+        );
+    }
+
+    #[test]
+    fn the_prompt_shows_the_code_next_to_the_complete_link() {
+        let d = parse_str(r#"{"device_code":"secret-dc","user_code":"WDJB-MJHT","verification_uri":"https://e/device","verification_uri_complete":"https://e/device?user_code=WDJB-MJHT","expires_in":1800}"#).unwrap();
+        let shown = d.prompt.to_string();
+        assert!(
+            shown.contains("open https://e/device and enter the code WDJB-MJHT"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains(
+                "https://e/device?user_code=WDJB-MJHT and check that it shows the code WDJB-MJHT"
+            ),
+            "{shown}"
+        );
+        assert!(shown.ends_with("expires in 30 min."));
+        assert!(!shown.contains("secret-dc"));
     }
 
     #[test]

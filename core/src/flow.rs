@@ -94,6 +94,34 @@ pub enum Event {
     },
 }
 
+impl std::fmt::Display for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Event::UserCode(prompt) => prompt.fmt(f),
+            Event::SlowDown { interval } => write!(
+                f,
+                "the server asked to poll less often; polling every {} s from now on",
+                seconds(*interval)
+            ),
+            Event::BackOff { delay, cause } => {
+                write!(f, "{cause}; polling again in {} s", seconds(*delay))
+            }
+        }
+    }
+}
+
+/// Seconds with at most three decimals and no trailing zeros: "5", "5.05".
+fn seconds(d: Duration) -> String {
+    let millis = d.as_millis();
+    if millis.is_multiple_of(1000) {
+        (millis / 1000).to_string()
+    } else {
+        format!("{:.3}", d.as_secs_f64())
+            .trim_end_matches('0')
+            .to_owned()
+    }
+}
+
 /// Why polling backs off.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -104,6 +132,18 @@ pub enum BackOffCause {
     Status(u16),
     /// The OAuth error `temporarily_unavailable`.
     TemporarilyUnavailable,
+}
+
+impl std::fmt::Display for BackOffCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BackOffCause::Transport(kind) => kind.fmt(f),
+            BackOffCause::Status(status) => write!(f, "the server is busy (HTTP {status})"),
+            BackOffCause::TemporarilyUnavailable => {
+                f.write_str("the server is temporarily unavailable")
+            }
+        }
+    }
 }
 
 /// The smallest base for back-off, so that a zero interval does not retry a failing server

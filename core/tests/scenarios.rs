@@ -354,6 +354,16 @@ fn slow_downs_accumulate() {
     ];
     let run = drive(flow, t0, script, NO_LATENCY);
     assert_eq!(run.send_times(), vec![0.0, 5.0, 15.0, 30.0, 50.0]);
+    let told: Vec<String> = run
+        .events
+        .iter()
+        .skip(1)
+        .map(|(_, e)| e.to_string())
+        .collect();
+    assert_eq!(
+        told[2],
+        "the server asked to poll less often; polling every 20 s from now on"
+    );
 }
 
 #[test]
@@ -606,6 +616,17 @@ fn transport_failures_back_off_and_recover() {
             _ => None,
         })
         .collect();
+    let told: Vec<String> = run
+        .events
+        .iter()
+        .filter(|(_, e)| !matches!(e, Event::UserCode(_)))
+        .map(|(_, e)| e.to_string())
+        .collect();
+    assert_eq!(told[0], "the request timed out; polling again in 10 s");
+    assert_eq!(
+        told[1],
+        "the connection could not be made; polling again in 20 s"
+    );
     assert_eq!(
         backoffs,
         vec![

@@ -2,38 +2,14 @@
 
 #![allow(dead_code)] // each example uses its own part
 
-use device_grant_ureq::device_grant::{BackOffCause, Event, TokenResponse};
+use device_grant_ureq::device_grant::{Event, TokenResponse};
 
-/// RFC 8628 §3.3: show where to go and the user code, always, even next to a link that already
-/// holds it (the user compares the two); never the device code.
+/// The prompt (RFC 8628 §3.3: the verification URI and the user code, never the device
+/// code) on stdout; the rest, informational, on stderr.
 pub fn show(event: &Event) {
     match event {
-        Event::UserCode(prompt) => {
-            println!("To sign in, open {}", prompt.verification_uri());
-            println!("and enter the code: {}", prompt.user_code());
-            if let Some(complete) = prompt.verification_uri_complete() {
-                println!("(or open {complete} and check that it shows the same code)");
-            }
-            println!(
-                "The code expires in {} minutes.",
-                prompt.expires_in().as_secs().div_ceil(60)
-            );
-        }
-        Event::SlowDown { interval } => {
-            eprintln!("The server asked to slow down; polling every {interval:?} now.");
-        }
-        Event::BackOff { delay, cause } => {
-            let why = match cause {
-                BackOffCause::Transport(kind) => kind.to_string(),
-                BackOffCause::Status(status) => format!("the server answered HTTP {status}"),
-                BackOffCause::TemporarilyUnavailable => {
-                    "the server is temporarily unavailable".to_owned()
-                }
-                _ => "the poll failed".to_owned(),
-            };
-            eprintln!("No answer ({why}); trying again in {delay:?}.");
-        }
-        _ => {}
+        Event::UserCode(prompt) => println!("{prompt}"),
+        other => eprintln!("{other}"),
     }
 }
 

@@ -17,7 +17,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let token = runtime.block_on(device_grant_reqwest::authorize(config, |event| {
         if let Event::UserCode(prompt) = event {
-            eprintln!("Open {} and enter {}", prompt.verification_uri(), prompt.user_code());
+            eprintln!(
+                "Open {} and enter {}",
+                prompt.verification_uri(),
+                prompt.user_code()
+            );
         }
     }))?;
     println!("got a {} token", token.token_type());

@@ -14,7 +14,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let token = device_grant_ureq::authorize(config, |event| {
         if let Event::UserCode(prompt) = event {
-            eprintln!("Open {} and enter {}", prompt.verification_uri(), prompt.user_code());
+            eprintln!(
+                "Open {} and enter {}",
+                prompt.verification_uri(),
+                prompt.user_code()
+            );
         }
     })?;
     println!("got a {} token", token.token_type());

@@ -46,18 +46,30 @@ async fn post(
     Ok((status, answer.bytes().await?.to_vec()))
 }
 
-async fn flow(device: &str, token: &str, client_id: &str) -> Result<String, Box<dyn std::error::Error>> {
+async fn flow(
+    device: &str,
+    token: &str,
+    client_id: &str,
+) -> Result<String, Box<dyn std::error::Error>> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
         .build()?;
-    let (status, body) = post(&client, device, form(&[("client_id", client_id), ("scope", "openid")])).await?;
+    let (status, body) = post(
+        &client,
+        device,
+        form(&[("client_id", client_id), ("scope", "openid")]),
+    )
+    .await?;
     if status != 200 {
         return Err(serde_json::from_slice::<OAuthError>(&body)?.error.into());
     }
     let auth: DeviceAuthorization = serde_json::from_slice(&body)?;
-    eprintln!("Open {} and enter {}", auth.verification_uri, auth.user_code);
+    eprintln!(
+        "Open {} and enter {}",
+        auth.verification_uri, auth.user_code
+    );
     let poll = form(&[
         ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
         ("device_code", &auth.device_code),

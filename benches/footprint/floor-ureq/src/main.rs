@@ -44,7 +44,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err(e.error.into());
     }
     let auth: DeviceAuthorization = serde_json::from_slice(&answer.body_mut().read_to_vec()?)?;
-    eprintln!("Open {} and enter {}", auth.verification_uri, auth.user_code);
+    eprintln!(
+        "Open {} and enter {}",
+        auth.verification_uri, auth.user_code
+    );
     let mut interval = Duration::from_secs(auth.interval.filter(|&s| s > 0).unwrap_or(5));
     let mut left = Duration::from_secs(auth.expires_in);
     loop {

@@ -25,9 +25,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         details.verification_uri().as_str(),
         details.user_code().secret()
     );
-    let token = client
-        .exchange_device_access_token(&details)
-        .request(&http, std::thread::sleep, None)?;
+    let token =
+        client
+            .exchange_device_access_token(&details)
+            .request(&http, std::thread::sleep, None)?;
     println!("got a {:?} token", token.token_type());
     Ok(())
 }
