@@ -16,7 +16,7 @@ TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 OUT="$TARGET/bench-results"
 BIN="$TARGET/release"
 FOOTPRINT_TARGET="${FOOTPRINT_TARGET:-/tmp/device-grant-footprint}"
-LOOPBACK_FLOWS="${LOOPBACK_FLOWS:-1000}"   # flows per timed loopback run
+LOOPBACK_FLOWS="${LOOPBACK_FLOWS:-500}"   # flows per timed loopback run
 LOOPBACK_RUNS="${LOOPBACK_RUNS:-5}"        # timed runs per implementation
 PENDING=2                                  # pending answers per flow (K)
 rm -rf "$OUT" "$TARGET/criterion"
@@ -76,29 +76,41 @@ for imp in device-grant floor; do
 done
 
 step "loopback: the simulated server in its own process, $PENDING pending answers per flow"
-coproc SIM { exec "$BIN/sim-server" "$PENDING"; }
-trap 'kill "$SIM_PID" 2>/dev/null || true' EXIT
-read -r device token client_id <&"${SIM[0]}"
+# A fresh server for every run: it records every request it sees, and a server that has
+# recorded tens of thousands of them answers more slowly.
+start_server() { # pending answers per flow
+  coproc SIM { exec "$BIN/sim-server" "$1"; }
+  read -r device token client_id <&"${SIM[0]}"
+}
+stop_server() {
+  kill "$SIM_PID" 2>/dev/null || true
+  wait "$SIM_PID" 2>/dev/null || true
+}
+trap stop_server EXIT
 IMPLS=(device-grant-ureq floor-ureq oauth2-ureq device-grant-reqwest floor-reqwest oauth2-reqwest)
 # Instructions per flow over the whole process (ureq resolves on a thread of its own, which
 # callgrind's toggle would miss): the difference between 220 and 20 flows, over 200.
+count_loopback() { # implementation, flows
+  start_server "$PENDING"
+  valgrind --tool=callgrind --callgrind-out-file=/dev/null "$BIN/measure" loopback \
+    "$1" "$PENDING" "$2" "$device" "$token" "$client_id" 2>&1 >/dev/null |
+    sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+  stop_server
+}
 for imp in "${IMPLS[@]}"; do
-  count() {
-    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$BIN/measure" loopback \
-      "$imp" "$PENDING" "$1" "$device" "$token" "$client_id" 2>&1 >/dev/null |
-      sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
-  }
-  a=$(count 20); b=$(count 220)
+  a=$(count_loopback "$imp" 20)
+  b=$(count_loopback "$imp" 220)
   printf 'loopback\t%s\tK=%s\t%s\n' "$imp" "$PENDING" $(((b - a) / 200)) >> "$OUT/callgrind.tsv"
 done
 # CPU time: interleaved runs, so that a change in load hits every implementation alike.
 : > "$OUT/loopback.jsonl"
 for _ in $(seq "$LOOPBACK_RUNS"); do
   for imp in "${IMPLS[@]}"; do
+    start_server "$PENDING"
     "$BIN/measure" loopback "$imp" "$PENDING" "$LOOPBACK_FLOWS" "$device" "$token" "$client_id" >> "$OUT/loopback.jsonl"
+    stop_server
   done
 done
-kill "$SIM_PID" 2>/dev/null || true
 trap - EXIT
 
 if [[ "${FOOTPRINT:-1}" != 0 ]]; then
@@ -120,9 +132,8 @@ if [[ "${FOOTPRINT:-1}" != 0 ]]; then
   done
   # Each program really gets a token: all six against one server (no interval sent, so each
   # waits the RFC's 5 s once), at the same time.
-  coproc SIM { exec "$BIN/sim-server" 0; }
-  trap 'kill "$SIM_PID" 2>/dev/null || true' EXIT
-  read -r device token client_id <&"${SIM[0]}"
+  start_server 0
+  trap stop_server EXIT
   pids=()
   for name in floor-ureq device-grant-ureq oauth2-ureq floor-reqwest device-grant-reqwest oauth2-reqwest; do
     "$FOOTPRINT_TARGET/$name/stripped" "$device" "$token" "$client_id" \
@@ -130,7 +141,7 @@ if [[ "${FOOTPRINT:-1}" != 0 ]]; then
     pids+=($!)
   done
   for pid in "${pids[@]}"; do wait "$pid"; done
-  kill "$SIM_PID" 2>/dev/null || true
+  stop_server
   trap - EXIT
   grep -H "got a" "$OUT"/smoke-*.txt >&2
 fi

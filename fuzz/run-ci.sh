@@ -43,10 +43,12 @@ for t in "${targets[@]}"; do
     if ! cargo fuzz run -s none "$t" "$work/$t" "${inputs[@]}" -- \
         -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=5 \
         -dict=protocol.dict -print_final_stats=1 2>"$work/$t.log"; then
-        tail -n 60 "$work/$t.log" >&2
+        # The panic message, then how to reproduce (the backtrace in between is long).
+        grep -A 4 'panicked at' "$work/$t.log" >&2 || true
+        grep -E -A 2 '^(Failing input|Reproduce with)' "$work/$t.log" >&2 || tail -n 30 "$work/$t.log" >&2
         failed+=("$t")
     else
-        grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::average_exec_per_sec)' \
+        grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::average_exec_per_sec)' \
             "$work/$t.log" || true
     fi
 done

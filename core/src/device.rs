@@ -102,21 +102,21 @@ pub(crate) fn parse(
     mut fields: Fields,
     received_at: Instant,
 ) -> Result<DeviceAuthorization, Problem> {
-    let device_code = DeviceCode::new(wire::required_string(&fields, "device_code")?);
-    let user_code = wire::required_string(&fields, "user_code")?;
-    let verification_uri = match wire::string(&fields, "verification_uri")? {
-        Some(s) if !s.is_empty() => s.to_owned(),
+    // Members are moved out, not copied; what is left over becomes `extra`.
+    let device_code = DeviceCode::new(wire::take_required_string(&mut fields, "device_code")?);
+    let user_code = wire::take_required_string(&mut fields, "user_code")?;
+    let verification_uri = match wire::take_string(&mut fields, "verification_uri")? {
+        Some(s) if !s.is_empty() => s,
         // Google and Azure AD v1 spell it `verification_url`.
-        _ => match wire::string(&fields, "verification_url")? {
-            Some(s) if !s.is_empty() => s.to_owned(),
+        _ => match wire::take_string(&mut fields, "verification_url")? {
+            Some(s) if !s.is_empty() => s,
             Some(_) => return Err(Problem::EmptyField("verification_uri")),
             None => return Err(Problem::MissingField("verification_uri")),
         },
     };
-    let verification_uri_complete = wire::string(&fields, "verification_uri_complete")?
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned);
-    let message = wire::string(&fields, "message")?.map(str::to_owned);
+    let verification_uri_complete =
+        wire::take_string(&mut fields, "verification_uri_complete")?.filter(|s| !s.is_empty());
+    let message = wire::take_string(&mut fields, "message")?;
     let expires_in =
         wire::seconds(&fields, "expires_in")?.ok_or(Problem::MissingField("expires_in"))?;
     if expires_in.is_zero() {
@@ -137,18 +137,13 @@ pub(crate) fn parse(
             field: "expires_in",
             expected: "a lifetime this clock can represent",
         })?;
-    for known in [
-        "device_code",
-        "user_code",
-        "verification_uri",
-        "verification_url",
-        "verification_uri_complete",
-        "message",
-        "expires_in",
-        "interval",
-    ] {
-        fields.remove(known);
-    }
+    // One pass over what is left rather than a search per known name.
+    fields.retain(|name, _| {
+        !matches!(
+            name.as_str(),
+            "verification_url" | "expires_in" | "interval"
+        )
+    });
     Ok(DeviceAuthorization {
         device_code,
         interval,

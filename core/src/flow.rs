@@ -200,7 +200,13 @@ impl std::fmt::Debug for Polling {
 
 /// How an answer reads, whatever its status (DESIGN rule 8).
 enum Answer {
-    Success(Fields),
+    /// A body without an OAuth error at a 2xx status; status and content type are kept for
+    /// the report should the body fail validation.
+    Success {
+        fields: Fields,
+        status: u16,
+        content_type: Option<String>,
+    },
     Error(ErrorResponse),
     Retry {
         status: u16,
@@ -452,8 +458,12 @@ impl Flow {
     }
 
     fn on_authorization(&mut self, answer: Answer, now: Instant) {
-        let fields = match answer {
-            Answer::Success(fields) => fields,
+        let (fields, status, content_type) = match answer {
+            Answer::Success {
+                fields,
+                status,
+                content_type,
+            } => (fields, status, content_type),
             Answer::Error(e) => {
                 self.end(Err(FlowError::OAuth(e)));
                 return;
@@ -496,8 +506,8 @@ impl Flow {
             Err(problem) => {
                 self.end(Err(invalid(
                     Endpoint::DeviceAuthorization,
-                    200,
-                    None,
+                    status,
+                    content_type,
                     problem,
                 )));
             }
@@ -506,17 +516,19 @@ impl Flow {
 
     fn on_refresh(&mut self, answer: Answer, used: RefreshToken, now: Instant) {
         let result = match answer {
-            Answer::Success(fields) => {
-                match token::parse(fields, self.config.profile.comma_scopes(), now) {
-                    Ok(mut token) => {
-                        if token.refresh_token.is_none() {
-                            token.refresh_token = Some(used);
-                        }
-                        Ok(token)
+            Answer::Success {
+                fields,
+                status,
+                content_type,
+            } => match token::parse(fields, self.config.profile.comma_scopes(), now) {
+                Ok(mut token) => {
+                    if token.refresh_token.is_none() {
+                        token.refresh_token = Some(used);
                     }
-                    Err(problem) => Err(invalid(Endpoint::Token, 200, None, problem)),
+                    Ok(token)
                 }
-            }
+                Err(problem) => Err(invalid(Endpoint::Token, status, content_type, problem)),
+            },
             Answer::Error(e) => Err(FlowError::OAuth(e)),
             Answer::Retry {
                 status,
@@ -536,9 +548,13 @@ impl Flow {
     fn on_poll(&mut self, mut p: Polling, answer: Answer, now: Instant) {
         p.in_flight = None;
         match answer {
-            Answer::Success(fields) => {
+            Answer::Success {
+                fields,
+                status,
+                content_type,
+            } => {
                 let result = token::parse(fields, self.config.profile.comma_scopes(), now)
-                    .map_err(|problem| invalid(Endpoint::Token, 200, None, problem));
+                    .map_err(|problem| invalid(Endpoint::Token, status, content_type, problem));
                 self.end(result);
             }
             Answer::Error(e) => match e.error() {
@@ -665,7 +681,11 @@ fn classify(
                 });
             }
             if status.is_success() {
-                Answer::Success(fields)
+                Answer::Success {
+                    fields,
+                    status: code,
+                    content_type: content_type(),
+                }
             } else if retryable {
                 Answer::Retry {
                     status: code,

@@ -119,13 +119,14 @@ pub(crate) fn parse(
     comma_scopes: bool,
     received_at: Instant,
 ) -> Result<TokenResponse, Problem> {
-    let access_token = AccessToken::new(wire::required_string(&fields, "access_token")?);
-    let token_type = wire::required_string(&fields, "token_type")?;
+    // Members are moved out, not copied; what is left over becomes `extra`.
+    let access_token = AccessToken::new(wire::take_required_string(&mut fields, "access_token")?);
+    let token_type = wire::take_required_string(&mut fields, "token_type")?;
     let expires_in = wire::seconds(&fields, "expires_in")?;
-    let refresh_token = wire::string(&fields, "refresh_token")?
+    let refresh_token = wire::take_string(&mut fields, "refresh_token")?
         .filter(|s| !s.is_empty())
         .map(RefreshToken::from);
-    let id_token = wire::string(&fields, "id_token")?
+    let id_token = wire::take_string(&mut fields, "id_token")?
         .filter(|s| !s.is_empty())
         .map(IdToken::from);
     let scopes = match fields.get("scope") {
@@ -148,16 +149,8 @@ pub(crate) fn parse(
             });
         }
     };
-    for known in [
-        "access_token",
-        "token_type",
-        "expires_in",
-        "refresh_token",
-        "id_token",
-        "scope",
-    ] {
-        fields.remove(known);
-    }
+    // One pass over what is left rather than a search per known name.
+    fields.retain(|name, _| !matches!(name.as_str(), "expires_in" | "scope"));
     Ok(TokenResponse {
         access_token,
         token_type,

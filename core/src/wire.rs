@@ -106,13 +106,13 @@ fn parse_form(body: &[u8]) -> Option<Fields> {
     Some(fields)
 }
 
-/// A member that must be a string; numbers are not accepted (a user code that arrives as a
-/// number would already have lost its leading zeros).
-pub(crate) fn string<'a>(
-    fields: &'a Fields,
+/// Removes a member that must be a string and hands it over without a copy. Numbers are not
+/// accepted (a user code that arrives as a number would already have lost its leading zeros).
+pub(crate) fn take_string(
+    fields: &mut Fields,
     name: &'static str,
-) -> Result<Option<&'a str>, Problem> {
-    match fields.get(name) {
+) -> Result<Option<String>, Problem> {
+    match fields.remove(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
         Some(_) => Err(Problem::InvalidField {
@@ -122,12 +122,15 @@ pub(crate) fn string<'a>(
     }
 }
 
-/// A required, non-empty string member.
-pub(crate) fn required_string(fields: &Fields, name: &'static str) -> Result<String, Problem> {
-    match string(fields, name)? {
+/// Removes a required, non-empty string member and hands it over.
+pub(crate) fn take_required_string(
+    fields: &mut Fields,
+    name: &'static str,
+) -> Result<String, Problem> {
+    match take_string(fields, name)? {
         None => Err(Problem::MissingField(name)),
-        Some("") => Err(Problem::EmptyField(name)),
-        Some(s) => Ok(s.to_owned()),
+        Some(s) if s.is_empty() => Err(Problem::EmptyField(name)),
+        Some(s) => Ok(s),
     }
 }
 

@@ -800,6 +800,21 @@ fn malformed_and_oversized_bodies_are_typed_errors() {
             other => panic!("{reply:?}: {other:?}"),
         }
     }
+    // A 2xx other than 200 whose body fails validation is reported with its own status.
+    let (flow, t0) = start(d);
+    let run = drive(
+        flow,
+        t0,
+        [(d.device)(), json(201, r#"{"access_token":"a"}"#)],
+        NO_LATENCY,
+    );
+    let FlowError::InvalidResponse(i) = run.err() else {
+        panic!()
+    };
+    assert_eq!(
+        (i.status(), i.content_type()),
+        (201, Some("application/json; charset=utf-8"))
+    );
     // Oversized: the limit plus one byte is enough to refuse.
     let t0 = Instant::now();
     let cfg = (d.config)().body_limit(1024).build().unwrap();
