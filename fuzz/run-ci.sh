@@ -19,7 +19,7 @@ unavailable() {
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "cargo-fuzz is missing: installing it from crates.io"
-    cargo install --locked cargo-fuzz || unavailable "cargo-fuzz could not be installed"
+    cargo install --locked cargo-fuzz --version 0.13.2 || unavailable "cargo-fuzz could not be installed"
 fi
 # libfuzzer-sys compiles libFuzzer itself.
 command -v c++ >/dev/null 2>&1 || unavailable "no C++ compiler (c++) for libFuzzer"
