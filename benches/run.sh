@@ -15,12 +15,12 @@ cd "$ROOT"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 OUT="$TARGET/bench-results"
 BIN="$TARGET/release"
-FOOTPRINT_TARGET="${FOOTPRINT_TARGET:-/tmp/device-grant-footprint}"
 LOOPBACK_FLOWS="${LOOPBACK_FLOWS:-500}"   # flows per timed loopback run
 LOOPBACK_RUNS="${LOOPBACK_RUNS:-5}"        # timed runs per implementation
 PENDING=2                                  # pending answers per flow (K)
-rm -rf "$OUT" "$TARGET/criterion"
 mkdir -p "$OUT"
+rm -rf "$TARGET/criterion" "$OUT"/{machine.txt,callgrind.tsv,loopback.jsonl,memory.json,table.md}
+# With FOOTPRINT=0 the table keeps the footprint of the last run that built it.
 export BENCH_OUT="$OUT"
 
 step() { printf '\n== %s (%s)\n' "$1" "$(date +%T)" >&2; }
@@ -115,35 +115,7 @@ trap - EXIT
 
 if [[ "${FOOTPRINT:-1}" != 0 ]]; then
   step "footprint: six minimal programs, each a clean release build with -j2"
-  : > "$OUT/footprint.tsv"
-  for name in floor-ureq device-grant-ureq oauth2-ureq floor-reqwest device-grant-reqwest oauth2-reqwest; do
-    dir="$ROOT/benches/footprint/$name"
-    target="$FOOTPRINT_TARGET/$name"
-    (cd "$dir" && cargo fetch --locked -q)
-    crates=$(cd "$dir" && cargo tree --locked -e normal --prefix none |
-      sed -e 's/ (\*)$//' -e 's/ (proc-macro)$//' | sort -u | grep -vc '^footprint-')
-    rm -rf "$target"
-    echo "load before building $name: $(cut -d' ' -f1 /proc/loadavg)" >&2
-    start=$(date +%s%N)
-    (cd "$dir" && cargo build --release --locked --offline -j2 -q --target-dir "$target")
-    millis=$((($(date +%s%N) - start) / 1000000))
-    strip -o "$target/stripped" "$target/release/footprint-$name"
-    printf '%s\t%s\t%s\t%s\n' "$name" "$crates" "$millis" "$(stat -c %s "$target/stripped")" >> "$OUT/footprint.tsv"
-  done
-  # Each program really gets a token: all six against one server (no interval sent, so each
-  # waits the RFC's 5 s once), at the same time.
-  start_server 0
-  trap stop_server EXIT
-  pids=()
-  for name in floor-ureq device-grant-ureq oauth2-ureq floor-reqwest device-grant-reqwest oauth2-reqwest; do
-    "$FOOTPRINT_TARGET/$name/stripped" "$device" "$token" "$client_id" \
-      > "$OUT/smoke-$name.txt" 2>&1 &
-    pids+=($!)
-  done
-  for pid in "${pids[@]}"; do wait "$pid"; done
-  stop_server
-  trap - EXIT
-  grep -H "got a" "$OUT"/smoke-*.txt >&2
+  "$ROOT/benches/footprint.sh"
 fi
 
 step "report"

@@ -2,6 +2,9 @@
 //! wait in one thread, against the same for `oauth2` (its device authorization response,
 //! which its poll borrows, plus its polling future parked in its sleep).
 //!
+//! Separately, what the HTTP clients themselves hold: the heap of a preset ureq agent or
+//! reqwest client, and what one kept-alive connection adds to it.
+//!
 //! A counting global allocator sees every byte. Prints a table and, when `BENCH_OUT` names
 //! a directory, writes `memory.json` there.
 
@@ -10,6 +13,8 @@
 use std::alloc::System;
 use std::convert::Infallible;
 use std::future::Future;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
 use std::pin::Pin;
 use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
@@ -113,6 +118,99 @@ fn oauth2_pending() -> Held {
     held
 }
 
+/// A keep-alive HTTP/1.1 server on 127.0.0.1 that answers every request with a pending
+/// error and allocates nothing per request, so that the counting allocator sees only the
+/// client.
+fn pending_server() -> SocketAddr {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).expect("a port");
+    let addr = listener.local_addr().expect("an address");
+    std::thread::spawn(move || {
+        const ANSWER: &[u8] = b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: 33\r\n\r\n{\"error\":\"authorization_pending\"}";
+        for mut stream in listener.incoming().flatten() {
+            let mut buf = [0u8; 8192];
+            let mut have = 0;
+            while let Ok(n) = stream.read(&mut buf[have..]) {
+                if n == 0 {
+                    break;
+                }
+                have += n;
+                // A whole request: the head, and as many body bytes as it announces.
+                let Some(end) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n") else {
+                    continue;
+                };
+                let head = std::str::from_utf8(&buf[..end]).unwrap_or("");
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        let (name, value) = l.split_once(':')?;
+                        name.eq_ignore_ascii_case("content-length")
+                            .then(|| value.trim().parse().ok())?
+                    })
+                    .unwrap_or(0);
+                if have < end + 4 + length {
+                    continue;
+                }
+                have = 0;
+                if stream.write_all(ANSWER).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    addr
+}
+
+/// Heap bytes held by an HTTP client: the client alone, and what its first request adds
+/// (the pooled connection and its buffers) once the response is dropped.
+struct ClientMemory {
+    client: i64,
+    connection: i64,
+}
+
+fn poll_request(addr: SocketAddr) -> http::Request<Vec<u8>> {
+    let mut request = http::Request::new(b"grant_type=x&device_code=y&client_id=z".to_vec());
+    *request.method_mut() = http::Method::POST;
+    *request.uri_mut() = format!("http://{addr}/token").parse().expect("a URI");
+    request
+}
+
+fn ureq_memory(addr: SocketAddr) -> ClientMemory {
+    let start = live();
+    let agent = device_grant_ureq::agent();
+    let client = live() - start;
+    let before = live();
+    let response = device_grant_ureq::send(&agent, poll_request(addr), 1 << 20).expect("an answer");
+    assert_eq!(response.status(), 400);
+    drop(response);
+    let connection = live() - before;
+    drop(agent);
+    ClientMemory { client, connection }
+}
+
+fn reqwest_memory(addr: SocketAddr) -> ClientMemory {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let start = live();
+        let client = device_grant_reqwest::client().expect("a client");
+        let client_bytes = live() - start;
+        let before = live();
+        let request = reqwest::Request::try_from(poll_request(addr)).expect("a request");
+        let response = client.execute(request).await.expect("an answer");
+        assert_eq!(response.status(), 400);
+        let body = response.bytes().await.expect("a body");
+        drop(body);
+        let connection = live() - before;
+        drop(client);
+        ClientMemory {
+            client: client_bytes,
+            connection,
+        }
+    })
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; any filter that is not ours means "not this one".
     if std::env::args()
@@ -123,6 +221,11 @@ fn main() {
     }
     let dg = device_grant_pending();
     let o2 = oauth2_pending();
+    let addr = pending_server();
+    let clients = [
+        ("ureq", ureq_memory(addr)),
+        ("reqwest", reqwest_memory(addr)),
+    ];
     let sizes = [
         ("Flow", std::mem::size_of::<Flow>()),
         ("Output", std::mem::size_of::<Output>()),
@@ -141,12 +244,22 @@ fn main() {
     for (name, size) in sizes {
         println!("  size_of::<{name}>() = {size} B");
     }
+    println!("HTTP clients (device-grant's presets), heap:");
+    for (name, m) in &clients {
+        println!(
+            "  {name:<8} client {:>7} B, + {:>6} B for one kept-alive connection",
+            m.client, m.connection
+        );
+    }
     if let Ok(dir) = std::env::var("BENCH_OUT") {
         let json = serde_json::json!({
             "flows": FLOWS,
             "size_of": sizes.iter().map(|(n, s)| (n.to_string(), serde_json::Value::from(*s))).collect::<serde_json::Map<_, _>>(),
             "device-grant": { "inline": dg.inline, "heap": dg.heap, "blocks": dg.blocks },
             "oauth2": { "inline": o2.inline, "heap": o2.heap, "blocks": o2.blocks },
+            "clients": clients.iter().map(|(n, m)| (n.to_string(), serde_json::json!({
+                "client": m.client, "connection": m.connection,
+            }))).collect::<serde_json::Map<_, _>>(),
         });
         std::fs::create_dir_all(&dir).expect("BENCH_OUT is writable");
         std::fs::write(format!("{dir}/memory.json"), json.to_string()).expect("written");

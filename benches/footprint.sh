@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The footprint part of run.sh, runnable alone: for each minimal program in benches/footprint/,
+# its unique crates (`cargo tree -e normal`), a clean release build with -j2 (wall and CPU
+# seconds), and its stripped size; then each program gets a real token from the simulated
+# server. Writes target/bench-results/footprint.tsv.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+OUT="$TARGET/bench-results"
+BIN="$TARGET/release"
+FOOTPRINT_TARGET="${FOOTPRINT_TARGET:-/tmp/device-grant-footprint}"
+PROGRAMS=(floor-ureq device-grant-ureq oauth2-ureq floor-reqwest device-grant-reqwest oauth2-reqwest)
+mkdir -p "$OUT"
+[[ -x "$BIN/sim-server" ]] || cargo build --release -p device-grant-benches --bin sim-server
+
+: > "$OUT/footprint.tsv"
+for name in "${PROGRAMS[@]}"; do
+  dir="$ROOT/benches/footprint/$name"
+  target="$FOOTPRINT_TARGET/$name"
+  (cd "$dir" && cargo fetch --locked -q)
+  crates=$(cd "$dir" && cargo tree --locked -e normal --prefix none |
+    sed -e 's/ (\*)$//' -e 's/ (proc-macro)$//' | sort -u | grep -vc '^footprint-')
+  rm -rf "$target"
+  echo "building $name (load $(cut -d' ' -f1 /proc/loadavg))" >&2
+  # Wall seconds, then user + system CPU seconds of the whole build.
+  times=$( { cd "$dir" && /usr/bin/time -f '%e %U %S' \
+    cargo build --release --locked --offline -j2 -q --target-dir "$target"; } 2>&1 | tail -n 1)
+  read -r wall user sys <<< "$times"
+  strip -o "$target/stripped" "$target/release/footprint-$name"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$crates" "$wall" \
+    "$(echo "$user + $sys" | awk '{print $1 + $3}')" "$(stat -c %s "$target/stripped")" >> "$OUT/footprint.tsv"
+done
+
+# Each program really gets a token: all six against one server (no interval sent, so each
+# waits the RFC's 5 s once), at the same time.
+coproc SIM { exec "$BIN/sim-server" 0; }
+trap 'kill "$SIM_PID" 2>/dev/null || true' EXIT
+read -r device token client_id <&"${SIM[0]}"
+pids=()
+for name in "${PROGRAMS[@]}"; do
+  "$FOOTPRINT_TARGET/$name/stripped" "$device" "$token" "$client_id" > "$OUT/smoke-$name.txt" 2>&1 &
+  pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
+grep -H "got a" "$OUT"/smoke-*.txt >&2
