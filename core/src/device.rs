@@ -99,7 +99,7 @@ pub(crate) struct DeviceAuthorization {
 
 /// Reads and validates a device authorization body (DESIGN rule 9).
 pub(crate) fn parse(
-    mut fields: Fields,
+    mut fields: Fields<'_>,
     received_at: Instant,
 ) -> Result<DeviceAuthorization, Problem> {
     // Members are moved out, not copied; what is left over becomes `extra`.
@@ -138,12 +138,7 @@ pub(crate) fn parse(
             expected: "a lifetime this clock can represent",
         })?;
     // One pass over what is left rather than a search per known name.
-    fields.retain(|name, _| {
-        !matches!(
-            name.as_str(),
-            "verification_url" | "expires_in" | "interval"
-        )
-    });
+    fields.retain(|name| !matches!(name, "verification_url" | "expires_in" | "interval"));
     Ok(DeviceAuthorization {
         device_code,
         interval,
@@ -154,7 +149,7 @@ pub(crate) fn parse(
             message,
             expires_in,
             expires_at,
-            extra: fields,
+            extra: fields.into_map(),
         },
     })
 }

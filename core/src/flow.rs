@@ -199,11 +199,11 @@ impl std::fmt::Debug for Polling {
 }
 
 /// How an answer reads, whatever its status (DESIGN rule 8).
-enum Answer {
+enum Answer<'a> {
     /// A body without an OAuth error at a 2xx status; status and content type are kept for
     /// the report should the body fail validation.
     Success {
-        fields: Fields,
+        fields: Fields<'a>,
         status: u16,
         content_type: Option<String>,
     },
@@ -457,7 +457,7 @@ impl Flow {
         self.state = State::Done(Box::new(result));
     }
 
-    fn on_authorization(&mut self, answer: Answer, now: Instant) {
+    fn on_authorization(&mut self, answer: Answer<'_>, now: Instant) {
         let (fields, status, content_type) = match answer {
             Answer::Success {
                 fields,
@@ -514,7 +514,7 @@ impl Flow {
         }
     }
 
-    fn on_refresh(&mut self, answer: Answer, used: RefreshToken, now: Instant) {
+    fn on_refresh(&mut self, answer: Answer<'_>, used: RefreshToken, now: Instant) {
         let result = match answer {
             Answer::Success {
                 fields,
@@ -545,7 +545,7 @@ impl Flow {
         self.end(result);
     }
 
-    fn on_poll(&mut self, mut p: Polling, answer: Answer, now: Instant) {
+    fn on_poll(&mut self, mut p: Polling, answer: Answer<'_>, now: Instant) {
         p.in_flight = None;
         match answer {
             Answer::Success {
@@ -569,7 +569,7 @@ impl Flow {
                     p.failures = 0;
                     let mut interval = p.interval.saturating_add(SLOW_DOWN_STEP);
                     // GitHub sends the new interval along; it may be larger still.
-                    if let Ok(Some(sent)) = wire::seconds(&e.extra, "interval") {
+                    if let Ok(Some(sent)) = wire::seconds_of(e.extra.get("interval"), "interval") {
                         interval = interval.max(sent);
                     }
                     p.interval = interval;
@@ -643,13 +643,13 @@ fn invalid(
 
 /// DESIGN rule 8: the body decides. An `error` member makes an OAuth error at any status
 /// (GitHub sends them with 200, Google with 428 and 403, Auth0 with 403 and 429).
-fn classify(
+fn classify<'a>(
     endpoint: Endpoint,
     status: StatusCode,
     headers: &HeaderMap,
-    body: &[u8],
+    body: &'a [u8],
     limit: usize,
-) -> Answer {
+) -> Answer<'a> {
     let code = status.as_u16();
     let content_type = || {
         headers
@@ -677,7 +677,7 @@ fn classify(
                     error,
                     description,
                     uri,
-                    extra: fields,
+                    extra: fields.into_map(),
                 });
             }
             if status.is_success() {
@@ -716,14 +716,14 @@ fn classify(
 }
 
 /// The `error` member, or Google's quota answer `{"error_code": "rate_limit_exceeded"}`.
-fn take_error_code(fields: &mut Fields) -> Option<String> {
+fn take_error_code(fields: &mut Fields<'_>) -> Option<String> {
     let name = ["error", "error_code"].into_iter().find(
-        |name| matches!(fields.get(*name), Some(serde_json::Value::String(s)) if !s.is_empty()),
+        |name| matches!(fields.get(name), Some(serde_json::Value::String(s)) if !s.is_empty()),
     )?;
     take_string(fields, name)
 }
 
-fn take_string(fields: &mut Fields, name: &str) -> Option<String> {
+fn take_string(fields: &mut Fields<'_>, name: &str) -> Option<String> {
     match fields.get(name) {
         Some(serde_json::Value::String(_)) => match fields.remove(name) {
             Some(serde_json::Value::String(s)) => Some(s),

@@ -115,7 +115,7 @@ impl TokenResponse {
 /// Reads and validates a success body (DESIGN rule 9: a non-empty `access_token` and a
 /// `token_type`).
 pub(crate) fn parse(
-    mut fields: Fields,
+    mut fields: Fields<'_>,
     comma_scopes: bool,
     received_at: Instant,
 ) -> Result<TokenResponse, Problem> {
@@ -150,7 +150,7 @@ pub(crate) fn parse(
         }
     };
     // One pass over what is left rather than a search per known name.
-    fields.retain(|name, _| !matches!(name.as_str(), "expires_in" | "scope"));
+    fields.retain(|name| !matches!(name, "expires_in" | "scope"));
     Ok(TokenResponse {
         access_token,
         token_type,
@@ -160,7 +160,7 @@ pub(crate) fn parse(
         scopes,
         id_token,
         received_at,
-        extra: fields,
+        extra: fields.into_map(),
     })
 }
 

@@ -5,6 +5,7 @@
 //! `application/x-www-form-urlencoded` unless asked for JSON, gateways answer with HTML.
 //! Everything is read into one map of members so that the rest of the crate sees one shape.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use http::HeaderMap;
@@ -13,8 +14,118 @@ use serde_json::{Map, Value};
 
 use crate::error::Problem;
 
-/// The members of a response body.
-pub(crate) type Fields = Map<String, Value>;
+/// The members of a response body, names borrowed from the body where it allows. A handful of
+/// members, read once each: a vector searched in order beats a tree here, and what the flow
+/// does not take becomes a `Map` only at the end (`into_map`), usually empty.
+///
+/// Repeated names are kept as they came and resolved on reading (the last one for JSON, as
+/// serde_json's own map does; the first one for forms, RFC 8628 §3.1 says they must not
+/// repeat), so that a body of many members costs linear time, not quadratic.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Fields<'a> {
+    pairs: Vec<(Cow<'a, str>, Value)>,
+    first_wins: bool,
+}
+
+static NULL: Value = Value::Null;
+
+impl<'a> Fields<'a> {
+    fn position(&self, name: &str) -> Option<usize> {
+        let mut names = self.pairs.iter().map(|(k, _)| k);
+        if self.first_wins {
+            names.position(|k| k == name)
+        } else {
+            names.rposition(|k| k == name)
+        }
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&Value> {
+        self.position(name).map(|at| &self.pairs[at].1)
+    }
+
+    /// Takes the member out, with every repetition of its name.
+    pub(crate) fn remove(&mut self, name: &str) -> Option<Value> {
+        let at = self.position(name)?;
+        let value = std::mem::take(&mut self.pairs[at].1);
+        self.pairs.retain(|(k, _)| k != name);
+        Some(value)
+    }
+
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        self.pairs.retain(|(k, _)| keep(k));
+    }
+
+    pub(crate) fn into_map(self) -> Map<String, Value> {
+        let mut map = Map::new();
+        let pairs = self.pairs.into_iter().map(|(k, v)| (k.into_owned(), v));
+        // A later insert replaces an earlier one.
+        if self.first_wins {
+            map.extend(pairs.rev());
+        } else {
+            map.extend(pairs);
+        }
+        map
+    }
+}
+
+impl std::ops::Index<&str> for Fields<'_> {
+    type Output = Value;
+    fn index(&self, name: &str) -> &Value {
+        self.get(name).unwrap_or(&NULL)
+    }
+}
+
+/// A member name, borrowed when it has no escapes.
+struct Name<'a>(Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for Name<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Name<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Fields<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Fields<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Fields<'de>, A::Error> {
+                let mut fields = Fields {
+                    pairs: Vec::with_capacity(map.size_hint().unwrap_or(8).min(16)),
+                    first_wins: false,
+                };
+                while let Some(Name(name)) = map.next_key()? {
+                    let value: Value = map.next_value()?;
+                    fields.pairs.push((name, value));
+                }
+                Ok(fields)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -63,7 +174,7 @@ fn looked_like(body: &[u8]) -> &'static str {
 }
 
 /// Reads a body into its members, trusting `Content-Type` first and the bytes second.
-pub(crate) fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Fields, Problem> {
+pub(crate) fn parse_body<'a>(headers: &HeaderMap, body: &'a [u8]) -> Result<Fields<'a>, Problem> {
     let declared = declared_format(headers);
     let sniffed = sniff(body);
     let order = match (declared, sniffed) {
@@ -87,21 +198,21 @@ pub(crate) fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Fields, Pro
     })
 }
 
-fn parse_json(body: &[u8]) -> Option<Fields> {
-    serde_json::from_slice::<Fields>(body).ok()
+fn parse_json(body: &[u8]) -> Option<Fields<'_>> {
+    serde_json::from_slice::<Fields<'_>>(body).ok()
 }
 
-fn parse_form(body: &[u8]) -> Option<Fields> {
+fn parse_form(body: &[u8]) -> Option<Fields<'_>> {
     let trimmed = body.trim_ascii();
     if trimmed.is_empty() || !trimmed.contains(&b'=') {
         return None;
     }
-    let mut fields = Fields::new();
+    let mut fields = Fields {
+        pairs: Vec::new(),
+        first_wins: true,
+    };
     for (key, value) in url::form_urlencoded::parse(trimmed) {
-        // RFC 8628 §3.1: parameters must not repeat; keep the first.
-        fields
-            .entry(key.into_owned())
-            .or_insert_with(|| Value::String(value.into_owned()));
+        fields.pairs.push((key, Value::String(value.into_owned())));
     }
     Some(fields)
 }
@@ -109,7 +220,7 @@ fn parse_form(body: &[u8]) -> Option<Fields> {
 /// Removes a member that must be a string and hands it over without a copy. Numbers are not
 /// accepted (a user code that arrives as a number would already have lost its leading zeros).
 pub(crate) fn take_string(
-    fields: &mut Fields,
+    fields: &mut Fields<'_>,
     name: &'static str,
 ) -> Result<Option<String>, Problem> {
     match fields.remove(name) {
@@ -124,7 +235,7 @@ pub(crate) fn take_string(
 
 /// Removes a required, non-empty string member and hands it over.
 pub(crate) fn take_required_string(
-    fields: &mut Fields,
+    fields: &mut Fields<'_>,
     name: &'static str,
 ) -> Result<String, Problem> {
     match take_string(fields, name)? {
@@ -137,12 +248,23 @@ pub(crate) fn take_required_string(
 /// A count of seconds sent as a JSON number or a numeric string (Azure AD v1, and every
 /// value of a form body). Fractions are kept; values too large for a `Duration` saturate.
 /// `Err` when present but not a non-negative number.
-pub(crate) fn seconds(fields: &Fields, name: &'static str) -> Result<Option<Duration>, Problem> {
+pub(crate) fn seconds(
+    fields: &Fields<'_>,
+    name: &'static str,
+) -> Result<Option<Duration>, Problem> {
+    seconds_of(fields.get(name), name)
+}
+
+/// [`seconds`] of a value already looked up.
+pub(crate) fn seconds_of(
+    value: Option<&Value>,
+    name: &'static str,
+) -> Result<Option<Duration>, Problem> {
     let invalid = Problem::InvalidField {
         field: name,
         expected: "a non-negative number of seconds",
     };
-    let secs = match fields.get(name) {
+    let secs = match value {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::Number(n)) => {
             if let Some(u) = n.as_u64() {
@@ -303,9 +425,38 @@ mod tests {
     }
 
     #[test]
-    fn repeated_form_parameters_keep_the_first() {
-        let f = parse_body(&headers(None), b"error=a&error=b").unwrap();
+    fn repeated_names_resolve_once_and_leave_together() {
+        // Forms: the first (RFC 8628 §3.1 forbids repeats); JSON: the last, as serde_json.
+        let mut f = parse_body(&headers(None), b"error=a&x=1&error=b").unwrap();
         assert_eq!(f["error"], "a");
+        assert_eq!(f.remove("error"), Some(Value::String("a".into())));
+        assert_eq!(f.get("error"), None, "every repetition goes with it");
+        assert_eq!(f.into_map().len(), 1);
+        let f = parse_body(&headers(None), br#"{"error":"a","error":"b","n":1,"n":2}"#).unwrap();
+        assert_eq!(f["error"], "b");
+        let map = f.into_map();
+        assert_eq!(
+            (map["error"].as_str(), map["n"].as_u64()),
+            (Some("b"), Some(2))
+        );
+        let f = parse_body(&headers(None), b"a=1&b=2&a=3")
+            .unwrap()
+            .into_map();
+        assert_eq!(f["a"], "1");
+    }
+
+    #[test]
+    fn many_members_are_read() {
+        let body = format!(
+            "{{{}}}",
+            (0..50_000)
+                .map(|i| format!(r#""m{i}":{i}"#))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let f = parse_body(&headers(Some("application/json")), body.as_bytes()).unwrap();
+        assert_eq!(f["m49999"], 49_999);
+        assert_eq!(f.into_map().len(), 50_000);
     }
 
     #[test]

@@ -26,7 +26,8 @@ pub async fn send(
     let mut head = http::Response::new(());
     *head.status_mut() = response.status();
     *head.version_mut() = response.version();
-    *head.headers_mut() = response.headers().clone();
+    // The body is read through the response, not its headers: move them rather than copy.
+    *head.headers_mut() = std::mem::take(response.headers_mut());
     let body = read_capped(&mut response, body_limit.saturating_add(1))
         .await
         .map_err(scrub)?;
@@ -36,7 +37,8 @@ pub async fn send(
 /// Reads at most `cap` bytes of the body. Dropping the response afterwards closes the
 /// connection when the body was cut short, so the rest is never read.
 async fn read_capped(response: &mut reqwest::Response, cap: usize) -> reqwest::Result<Vec<u8>> {
-    // A Content-Length is only a hint: a hostile server could announce gigabytes.
+    // A Content-Length is only a hint: a hostile server could announce gigabytes. (The headers
+    // were moved out already; reqwest keeps the length apart.)
     let hint = response
         .content_length()
         .and_then(|n| usize::try_from(n).ok())

@@ -41,7 +41,10 @@ pub fn send(
     let cap = u64::try_from(body_limit)
         .unwrap_or(u64::MAX)
         .saturating_add(1);
-    let mut bytes = Vec::new();
+    // Sized from Content-Length when there is one, which is only a hint: never beyond the cap,
+    // nor beyond what a real answer needs at first.
+    let hint = body.content_length().unwrap_or(0).min(cap).min(64 * 1024);
+    let mut bytes = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
     body.into_reader()
         .take(cap)
         .read_to_end(&mut bytes)
