@@ -299,11 +299,9 @@ impl Flow {
                 }
                 None => self.finish(Err(FlowError::Config(ConfigError::MissingDeviceEndpoint))),
             },
-            State::Refresh(_) => {
-                let State::Refresh(token) = std::mem::replace(&mut self.state, State::Authorize)
-                else {
-                    unreachable!("matched above")
-                };
+            State::Refresh(token) => {
+                // Moved out here; the state is replaced right below.
+                let token = std::mem::replace(token, RefreshToken::new(String::new()));
                 let body = request::refresh_body(&self.config, &token);
                 let request = request::post(&self.config, &self.config.token_endpoint.1, body);
                 let id = self.next_request_id();
