@@ -119,17 +119,21 @@ pub fn device_response(data: &[u8]) {
     run.end();
 }
 
+/// A refresh grant whose one request gets `reply`: it ends with that answer.
+fn refresh_answered_by(sel: u8, reply: &Reply) {
+    let mut run = Run::new(Grant::Refresh, sel);
+    assert!(matches!(run.drain(), Polled::Send(_)));
+    run.respond(Which::Current, reply);
+    assert_eq!(run.drain(), Polled::Done, "a refresh ends with its answer");
+    run.end();
+}
+
 /// The fuzzed bytes answer the first poll (flags bit 0 clear) or a refresh request (set);
 /// later polls get a token.
 pub fn token_response(data: &[u8]) {
     let (sel, flags, reply) = response_input(data);
     if flags & 1 == 1 {
-        let mut run = Run::new(Grant::Refresh, sel);
-        assert!(matches!(run.drain(), Polled::Send(_)));
-        run.respond(Which::Current, &reply);
-        assert_eq!(run.drain(), Polled::Done, "a refresh ends with its answer");
-        run.end();
-        return;
+        return refresh_answered_by(sel, &reply);
     }
     let Some(mut run) = to_first_poll(sel) else {
         return;
@@ -144,12 +148,7 @@ pub fn token_response(data: &[u8]) {
 pub fn error_response(data: &[u8]) {
     let (sel, flags, reply) = response_input(data);
     if flags & 1 == 1 {
-        let mut run = Run::new(Grant::Refresh, sel);
-        assert!(matches!(run.drain(), Polled::Send(_)));
-        run.respond(Which::Current, &reply);
-        assert_eq!(run.drain(), Polled::Done, "a refresh ends with its answer");
-        run.end();
-        return;
+        return refresh_answered_by(sel, &reply);
     }
     let Some(mut run) = to_first_poll(sel) else {
         return;
