@@ -108,7 +108,7 @@ fn expired_by_the_server() {
 }
 
 #[test]
-fn expired_by_the_local_deadline() {
+fn expires_at_the_deadline_when_nobody_approves() {
     for_each_case(|transport, dialect| {
         let server = Server::start(
             ServerConfig::new(dialect)
