@@ -12,7 +12,7 @@ BIN="$TARGET/release"
 FOOTPRINT_TARGET="${FOOTPRINT_TARGET:-/tmp/device-grant-footprint}"
 PROGRAMS=(floor-ureq device-grant-ureq oauth2-ureq floor-reqwest device-grant-reqwest oauth2-reqwest)
 mkdir -p "$OUT"
-[[ -x "$BIN/sim-server" ]] || cargo build --release -p device-grant-benches --bin sim-server
+[[ -x "$BIN/device-grant-sim" ]] || cargo build --release -p device-grant-sim --bin device-grant-sim
 
 : > "$OUT/footprint.tsv"
 for name in "${PROGRAMS[@]}"; do
@@ -34,7 +34,7 @@ done
 
 # Each program really gets a token: all six against one server (no interval sent, so each
 # waits the RFC's 5 s once), at the same time.
-coproc SIM { exec "$BIN/sim-server" 0; }
+coproc SIM { exec "$BIN/device-grant-sim" serve --no-interval --no-enforce-interval --approve-after-polls 0; }
 trap 'kill "$SIM_PID" 2>/dev/null || true' EXIT
 read -r device token client_id <&"${SIM[0]}"
 pids=()

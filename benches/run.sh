@@ -37,6 +37,7 @@ cat "$OUT/machine.txt" >&2
 
 step "build"
 cargo build --release -p device-grant-benches --bins
+cargo build --release -p device-grant-sim --bin device-grant-sim
 cargo bench -p device-grant-benches --no-run
 
 step "time: criterion (parsers, poll step, complete in-memory flows)"
@@ -79,7 +80,7 @@ step "loopback: the simulated server in its own process, $PENDING pending answer
 # A fresh server for every run: it records every request it sees, and a server that has
 # recorded tens of thousands of them answers more slowly.
 start_server() { # pending answers per flow
-  coproc SIM { exec "$BIN/sim-server" "$1"; }
+  coproc SIM { exec "$BIN/device-grant-sim" serve --no-interval --no-enforce-interval --approve-after-polls "$1"; }
   read -r device token client_id <&"${SIM[0]}"
 }
 stop_server() {

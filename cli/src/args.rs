@@ -36,6 +36,7 @@ pub enum Command {
     Token(TokenArgs),
     /// Sign in against a simulated authorization server on 127.0.0.1
     #[command(after_help = DEMO_HELP)]
+    #[cfg(feature = "demo")]
     Demo(DemoArgs),
 }
 
@@ -75,6 +76,7 @@ Examples:
 
 Exit status: 0 success, 2 usage, 5 server error, 6 network, 7 cache (run login first).";
 
+#[cfg(feature = "demo")]
 const DEMO_HELP: &str = "\
 The simulated server runs inside this process on 127.0.0.1 and goes away when the command
 ends. By default a simulated user approves the request after a few seconds; with --manual,
@@ -260,6 +262,7 @@ pub struct TokenArgs {
 }
 
 /// `demo`.
+#[cfg(feature = "demo")]
 #[derive(Args)]
 pub struct DemoArgs {
     /// Approve or deny in a browser yourself instead of the simulated user

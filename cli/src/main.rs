@@ -33,6 +33,7 @@ fn main() -> ExitCode {
         Command::Login(args) => commands::login::run(args),
         Command::Refresh(args) => commands::refresh::run(args),
         Command::Token(args) => commands::token::run(args),
+        #[cfg(feature = "demo")]
         Command::Demo(args) => commands::demo::run(args),
     };
     match result {

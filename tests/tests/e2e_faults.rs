@@ -6,7 +6,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use device_grant::{Config, Endpoint, Flow, FlowError, Problem, TransportErrorKind};
-use device_grant_tests::{
+use device_grant_sim::{
     Dialect, Fault, FaultTarget, RetryAfter, Script, Server, ServerConfig, closed_port,
 };
 use support::drive::{self, REQUEST_TIMEOUT, TRANSPORTS, Transport, device_flow};

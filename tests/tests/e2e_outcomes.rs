@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use device_grant::{Flow, FlowError};
-use device_grant_tests::{Dialect, Script, Server, ServerConfig};
+use device_grant_sim::{Dialect, Script, Server, ServerConfig};
 use support::drive::{self, config_for, device_flow, for_each_case};
 
 const INTERVAL: Duration = Duration::from_millis(50);

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use common::{FAST, config, now};
 use device_grant_reqwest::device_grant::{Event, Flow};
 use device_grant_reqwest::{client, run};
-use device_grant_tests::{Dialect, Fault, Referee, Script, Server, ServerConfig};
+use device_grant_sim::{Dialect, Fault, Referee, Script, Server, ServerConfig};
 
 fn polls(referee: &Referee) -> usize {
     referee.last_flow().map_or(0, |f| referee.polls(f.id).len())

@@ -13,7 +13,7 @@ use device_grant_reqwest::device_grant::{
     TransportErrorKind,
 };
 use device_grant_reqwest::{Error, client_builder};
-use device_grant_tests::{Dialect, Fault, FaultTarget, Script, Server, ServerConfig, closed_port};
+use device_grant_sim::{Dialect, Fault, FaultTarget, Script, Server, ServerConfig, closed_port};
 
 fn back_off_causes(events: &[Event]) -> Vec<BackOffCause> {
     events

@@ -7,7 +7,7 @@ use std::time::Duration;
 use common::{FAST, config, run_device, server, user_codes};
 use device_grant_reqwest::device_grant::{Config, Event, FlowError, Profile};
 use device_grant_reqwest::{Error, USER_AGENT, refresh};
-use device_grant_tests::{Dialect, RequestKind, Script, Server, ServerConfig};
+use device_grant_sim::{Dialect, RequestKind, Script, Server, ServerConfig};
 
 #[tokio::test]
 async fn approved_after_pending_polls() {

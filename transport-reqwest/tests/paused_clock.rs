@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use device_grant_reqwest::device_grant::{Config, Event, Flow, FlowError};
 use device_grant_reqwest::{Error, run};
-use device_grant_tests::{Dialect, Script, Server, ServerConfig};
+use device_grant_sim::{Dialect, Script, Server, ServerConfig};
 
 const INTERVAL: Duration = Duration::from_secs(5);
 const EXPIRES_IN: Duration = Duration::from_secs(900);

@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::{FAST, now, run_device};
 use device_grant_reqwest::device_grant::{Config, Flow, FlowError, RefreshToken};
 use device_grant_reqwest::{Error, client, refresh, run};
-use device_grant_tests::{
+use device_grant_sim::{
     Client, Dialect, Fault, RequestKind, Script, Server, ServerConfig, closed_port,
 };
 

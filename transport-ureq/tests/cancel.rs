@@ -7,7 +7,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{config, server};
-use device_grant_tests::{Dialect, Fault, Script, Server, ServerConfig};
+use device_grant_sim::{Dialect, Fault, Script, Server, ServerConfig};
 use device_grant_ureq::device_grant::{Event, Flow, FlowError};
 use device_grant_ureq::{Cancel, Error, agent, run_with_cancel};
 

@@ -6,7 +6,7 @@ use std::error::Error as _;
 use std::time::Instant;
 
 use common::{FAST, config, run_device};
-use device_grant_tests::{Client, Dialect, Script, Server, ServerConfig, closed_port};
+use device_grant_sim::{Client, Dialect, Script, Server, ServerConfig, closed_port};
 use device_grant_ureq::device_grant::{
     Config, ConfigError, Flow, FlowError, RefreshToken, TransportErrorKind,
 };

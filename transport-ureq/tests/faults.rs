@@ -8,7 +8,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use common::{FAST, back_off_causes, config, run_device, run_with, server};
-use device_grant_tests::{
+use device_grant_sim::{
     Dialect, Fault, FaultTarget, RequestKind, Script, Server, ServerConfig, closed_port,
 };
 use device_grant_ureq::device_grant::{

@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::{FAST, config, run_device, server, user_codes};
-use device_grant_tests::{Dialect, RequestKind, Script, Server, ServerConfig};
+use device_grant_sim::{Dialect, RequestKind, Script, Server, ServerConfig};
 use device_grant_ureq::device_grant::{Config, DEVICE_CODE_GRANT, Event, FlowError, Profile};
 use device_grant_ureq::{Error, USER_AGENT, refresh};
 

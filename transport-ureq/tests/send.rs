@@ -5,7 +5,7 @@ mod common;
 use std::io;
 
 use common::server;
-use device_grant_tests::{Fault, FaultTarget, RequestKind, Script};
+use device_grant_sim::{Fault, FaultTarget, RequestKind, Script};
 use device_grant_ureq::device_grant::{TransportErrorKind, http, serde_json};
 use device_grant_ureq::{CONNECT_TIMEOUT, REQUEST_TIMEOUT, agent, error_kind, send};
 

@@ -8,7 +8,7 @@
 //! measure loopback <implementation> <pending polls> <n> <device URL> <token URL> <client id>
 //! ```
 //!
-//! `loopback` runs against a `sim-server` started with the same number of pending polls; the
+//! `loopback` runs against a `device-grant-sim serve` started with the same number of pending polls; the
 //! implementations are listed in `device_grant_benches::loopback::IMPLS`.
 //!
 //! Prints one JSON object: what ran and the CPU time of the measured work.

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use device_grant_tests::{Dialect, Script, Server, ServerConfig};
+use device_grant_sim::{Dialect, Script, Server, ServerConfig};
 
 use crate::args::{ClientArgs, DemoArgs, LoginArgs, LoginOutput, SecretArgs, ServerArgs};
 use crate::commands::login;

@@ -1,5 +1,6 @@
 //! One module per command.
 
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod login;
 pub mod refresh;

@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use device_grant_tests::{Dialect, Fault, FaultTarget, RequestKind, Server, closed_port};
+use device_grant_sim::{Dialect, Fault, FaultTarget, RequestKind, Server, closed_port};
 use serde_json::Value;
 
 use crate::harness::{
@@ -216,7 +216,7 @@ fn a_failed_login_leaves_the_cache_intact() {
     let (_dir, path) = logged_in(&good);
     let before = fs::read(&path).expect("read");
     let denying = Server::start(
-        fast(Dialect::Rfc8628).script(device_grant_tests::Script::deny_after_polls(0)),
+        fast(Dialect::Rfc8628).script(device_grant_sim::Script::deny_after_polls(0)),
     )
     .expect("server");
     run(login(&denying).arg("--cache").arg(&path)).expect(3);

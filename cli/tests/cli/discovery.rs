@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use device_grant_tests::{Dialect, Ending, RequestKind};
+use device_grant_sim::{Dialect, Ending, RequestKind};
 
 use crate::harness::{bin, run, start};
 

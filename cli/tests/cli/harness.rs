@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use assert_cmd::Command;
-use device_grant_tests::{Dialect, RequestKind, Script, Server, ServerConfig};
+use device_grant_sim::{Dialect, RequestKind, Script, Server, ServerConfig};
 
 /// A server that lets clients poll every 50 ms, so a flow takes a fraction of a second.
 pub fn fast(dialect: Dialect) -> ServerConfig {

@@ -1,6 +1,6 @@
 //! `login` against each provider dialect.
 
-use device_grant_tests::{Dialect, Ending};
+use device_grant_sim::{Dialect, Ending};
 
 use crate::harness::{assert_no_secret_on_stderr, login, run, secrets, start};
 
@@ -93,7 +93,7 @@ fn extra_params_reach_the_device_request() {
         .referee()
         .requests()
         .into_iter()
-        .find(|r| r.kind == device_grant_tests::RequestKind::DeviceAuthorization)
+        .find(|r| r.kind == device_grant_sim::RequestKind::DeviceAuthorization)
         .expect("a device request");
     assert_eq!(device.form_value("audience"), Some("https://api.example"));
 }

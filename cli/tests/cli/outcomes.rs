@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use device_grant_tests::{Dialect, Script, Server, closed_port};
+use device_grant_sim::{Dialect, Script, Server, closed_port};
 
 use crate::harness::{assert_no_secret_on_stderr, bin, fast, login, run, secrets};
 
@@ -169,7 +169,7 @@ fn demo_speaks_a_provider_dialect() {
     assert!(out.stderr.contains("DEVICE_GRANT_CLIENT_SECRET=..."));
     assert!(
         !out.stderr
-            .contains(device_grant_tests::DEFAULT_CLIENT_SECRET)
+            .contains(device_grant_sim::DEFAULT_CLIENT_SECRET)
     );
     assert!(
         out.stderr.contains("no protocol violations"),
@@ -272,7 +272,7 @@ fn a_busy_server_is_retried_and_noted() {
     let server = Server::start(
         fast(Dialect::Rfc8628).script(
             Script::approve_after_polls(2)
-                .fault_at(1, device_grant_tests::Fault::ServiceUnavailable(None)),
+                .fault_at(1, device_grant_sim::Fault::ServiceUnavailable(None)),
         ),
     )
     .expect("server");

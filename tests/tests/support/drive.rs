@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use device_grant::{Config, ConfigBuilder, Event, Flow, FlowError, Prompt, TokenResponse};
-use device_grant_tests::{Dialect, Server};
+use device_grant_sim::{Dialect, Server};
 
 /// The two drivers under test.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

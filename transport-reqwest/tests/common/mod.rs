@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use device_grant_reqwest::device_grant::{Config, ConfigBuilder, Event, Flow, TokenResponse};
 use device_grant_reqwest::{Error, client, run};
-use device_grant_tests::{Dialect, Script, Server, ServerConfig};
+use device_grant_sim::{Dialect, Script, Server, ServerConfig};
 
 /// Fast enough that a flow of a few polls takes a fraction of a second.
 pub const FAST: Duration = Duration::from_millis(50);

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use device_grant_tests::{Dialect, Script, Server, ServerConfig};
+use device_grant_sim::{Dialect, Script, Server, ServerConfig};
 use device_grant_ureq::device_grant::{
     BackOffCause, Config, ConfigBuilder, Event, Flow, TokenResponse,
 };

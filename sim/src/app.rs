@@ -5,8 +5,6 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, Request, State};
-use axum::response::Response;
 use base64::Engine as _;
 use http::request::Parts;
 use http::{Method, StatusCode};
@@ -23,10 +21,9 @@ use crate::referee::{
 use crate::rng::Rng;
 use crate::script::{Fault, PollEvent};
 use crate::state::{Flow, Shared};
-use crate::wire::{self, ConnInfo};
 
 /// The largest request body the server reads.
-const MAX_REQUEST_BODY: usize = 1 << 20;
+pub(crate) const MAX_REQUEST_BODY: usize = 1 << 20;
 /// The interval RFC 8628 §3.2 prescribes when none is sent.
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 /// What `slow_down` adds to the interval (RFC 8628 §3.5).
@@ -74,20 +71,6 @@ impl Req<'_> {
     fn header(&self, name: &str) -> Option<&str> {
         self.parts.headers.get(name).and_then(|v| v.to_str().ok())
     }
-}
-
-/// The axum fallback handler: every request comes here.
-pub(crate) async fn handle(
-    State(app): State<Arc<App>>,
-    ConnectInfo(conn): ConnectInfo<ConnInfo>,
-    request: Request,
-) -> Response {
-    let (parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_REQUEST_BODY).await else {
-        return wire::simple(StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n");
-    };
-    let plan = app.plan(&parts, &bytes, Instant::now());
-    wire::respond(plan, &conn).await
 }
 
 fn parse_body(content_type: Option<&str>, body: &[u8]) -> Vec<(String, String)> {
@@ -153,7 +136,7 @@ impl App {
     }
 
     /// Records the request, decides the answer, runs the referee's checks.
-    fn plan(&self, parts: &Parts, body: &[u8], now: Instant) -> Plan {
+    pub(crate) fn plan(&self, parts: &Parts, body: &[u8], now: Instant) -> Plan {
         let mut sh = self.lock();
         let sh = &mut *sh;
         let target = parts
@@ -221,7 +204,7 @@ impl App {
         match &plan {
             Plan::Reply(r) => record.status = Some(r.status.as_u16()),
             Plan::Fault { fault, base, .. } => {
-                record.status = wire::fault_status(fault, base).map(|s| s.as_u16());
+                record.status = crate::script::fault_status(fault, base).map(|s| s.as_u16());
                 record.fault = Some(fault.clone());
             }
         }

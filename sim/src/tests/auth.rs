@@ -111,7 +111,7 @@ fn client_secret_basic() {
     assert_eq!(resp.status, 401);
     assert_eq!(
         resp.header("www-authenticate"),
-        Some("Basic realm=\"device-grant-tests\"")
+        Some("Basic realm=\"device-grant-sim\"")
     );
     assert!(last_auth_problem(&server).is_some());
 

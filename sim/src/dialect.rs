@@ -534,7 +534,7 @@ pub(crate) fn error_reply(ctx: &Ctx<'_>, err: &OAuthError) -> Reply {
         json_reply(d, status(s.status), o.finish())
     };
     if s.status == 401 && ctx.used_basic {
-        reply = reply.header("www-authenticate", "Basic realm=\"device-grant-tests\"");
+        reply = reply.header("www-authenticate", "Basic realm=\"device-grant-sim\"");
     }
     reply
 }

@@ -45,6 +45,24 @@ impl Dialect {
         Dialect::GitHub,
         Dialect::Auth0,
     ];
+
+    /// A short name for command lines and reports: `rfc8628`, `azure-ad-v1`,
+    /// `microsoft-v2`, `google`, `github`, `auth0`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Rfc8628 => "rfc8628",
+            Dialect::AzureAdV1 => "azure-ad-v1",
+            Dialect::MicrosoftV2 => "microsoft-v2",
+            Dialect::Google => "google",
+            Dialect::GitHub => "github",
+            Dialect::Auth0 => "auth0",
+        }
+    }
+
+    /// The dialect with this [`Dialect::name`].
+    pub fn from_name(name: &str) -> Option<Dialect> {
+        Dialect::ALL.into_iter().find(|d| d.name() == name)
+    }
 }
 
 /// How a client authenticates at the token endpoint (RFC 6749 §2.3.1),

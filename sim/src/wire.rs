@@ -166,16 +166,6 @@ impl http_body::Body for FaultBody {
     }
 }
 
-/// The status line a fault sends, if it sends one.
-pub(crate) fn fault_status(fault: &Fault, base: &Reply) -> Option<StatusCode> {
-    Some(match fault {
-        Fault::BadGateway => StatusCode::BAD_GATEWAY,
-        Fault::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        Fault::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-        Fault::Redirect => StatusCode::FOUND,
-        _ => base.status,
-    })
-}
 
 /// A plain response.
 pub(crate) fn simple(status: StatusCode, body: &'static str) -> Response {

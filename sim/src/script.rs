@@ -11,7 +11,7 @@ use std::time::Duration;
 /// carries the flow's device code, including early and faulted ones.
 ///
 /// ```
-/// use device_grant_tests::{Fault, Script};
+/// use device_grant_sim::{Fault, Script};
 /// use std::time::Duration;
 ///
 /// // Pending, slow_down (GitHub-style with a new interval), a 503, then the token.
@@ -199,4 +199,15 @@ pub enum FaultTarget {
     /// The next refresh-token grant request. The refresh token is not used
     /// up; bodies that are sent carry tokens the server does not know.
     Refresh,
+}
+
+/// The status line a fault sends, if it sends one.
+pub(crate) fn fault_status(fault: &Fault, base: &crate::dialect::Reply) -> Option<http::StatusCode> {
+    Some(match fault {
+        Fault::BadGateway => http::StatusCode::BAD_GATEWAY,
+        Fault::ServiceUnavailable(_) => http::StatusCode::SERVICE_UNAVAILABLE,
+        Fault::TooManyRequests(_) => http::StatusCode::TOO_MANY_REQUESTS,
+        Fault::Redirect => http::StatusCode::FOUND,
+        _ => base.status,
+    })
 }

@@ -1,0 +1,81 @@
+//! `device-grant-sim`: the simulated authorization server in a process of its own.
+//!
+//! ```text
+//! device-grant-sim serve [--dialect NAME] [--approve-after-polls N] [--manual]
+//!                        [--no-interval] [--no-enforce-interval]
+//! ```
+//!
+//! It prints one line, `<device URL> <token URL> <client id>`, then serves on 127.0.0.1 until
+//! its standard input closes (Ctrl-D on a terminal, or the parent process going away). With
+//! `--manual` nobody approves: open the verification URI the client shows and use the page.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use device_grant_sim::{Dialect, Script, Server, ServerConfig};
+
+const USAGE: &str = "usage: device-grant-sim serve [--dialect rfc8628|azure-ad-v1|microsoft-v2|google|github|auth0] [--approve-after-polls N] [--manual] [--no-interval] [--no-enforce-interval]";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("serve") => match serve(&args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(1)
+            }
+        },
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn serve(args: &[String]) -> Result<(), String> {
+    let mut dialect = Dialect::Rfc8628;
+    let mut script = Script::approve_after_polls(1);
+    let mut no_interval = false;
+    let mut enforce = true;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--dialect" => {
+                let name = args.next().ok_or("--dialect needs a name")?;
+                dialect = Dialect::from_name(name).ok_or_else(|| format!("unknown dialect {name:?}\n{USAGE}"))?;
+            }
+            "--approve-after-polls" => {
+                let n = args.next().ok_or("--approve-after-polls needs a number")?;
+                let n = n.parse().map_err(|_| format!("not a number: {n:?}"))?;
+                script = Script::approve_after_polls(n);
+            }
+            "--manual" => script = Script::manual(),
+            "--no-interval" => no_interval = true,
+            "--no-enforce-interval" => enforce = false,
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    let mut config = ServerConfig::new(dialect)
+        .enforce_interval(enforce)
+        .script(script);
+    if no_interval {
+        config = config.no_interval();
+    }
+    let server = Server::start(config).map_err(|e| format!("cannot start the server: {e}"))?;
+    println!(
+        "{} {} {}",
+        server.device_endpoint(),
+        server.token_endpoint(),
+        server.client_id()
+    );
+    let mut sink = Vec::new();
+    // Serve until the parent closes our standard input (or exits).
+    let _ = std::io::stdin().read_to_end(&mut sink);
+    server.shutdown();
+    Ok(())
+}

@@ -1,0 +1,243 @@
+//! The simulated server over real HTTP/1.1 on 127.0.0.1: a thread with its own tokio
+//! runtime serving the synchronous request handling of `app`.
+
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::response::Response;
+use http::StatusCode;
+
+use crate::app::{App, MAX_REQUEST_BODY};
+use crate::referee::Referee;
+use crate::rng;
+use crate::script::{Fault, FaultTarget, Script};
+use crate::state::Shared;
+use crate::wire::{self, ConnInfo};
+use crate::{Dialect, ServerConfig};
+
+/// A running simulated authorization server. Dropping it (or calling
+/// [`Server::shutdown`]) stops the server and joins its thread.
+#[derive(Debug)]
+pub struct Server {
+    app: Arc<App>,
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("base_url", &self.base_url)
+            .field("dialect", &self.config.dialect)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Binds `127.0.0.1` on an ephemeral port and starts serving on a new
+    /// thread.
+    pub fn start(config: ServerConfig) -> io::Result<Server> {
+        let listener = TcpListener::bind(("127.0.0.1", 0))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let shared = Shared {
+            scripts: config.queued.iter().cloned().collect(),
+            ..Shared::default()
+        };
+        let app = Arc::new(App {
+            config,
+            base_url: format!("http://{addr}"),
+            shared: Arc::new(Mutex::new(shared)),
+            rng: rng::Rng::new(),
+        });
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<io::Result<()>>();
+        let router = Router::new()
+            .fallback(handle)
+            .with_state(Arc::clone(&app));
+        let thread = std::thread::Builder::new()
+            .name(format!("device-grant-sim-{}", addr.port()))
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    let listener = match tokio::net::TcpListener::from_std(listener) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    let _ = ready_tx.send(Ok(()));
+                    let service = router.into_make_service_with_connect_info::<wire::ConnInfo>();
+                    let serve = axum::serve(wire::SimListener(listener), service);
+                    tokio::select! {
+                        _ = serve => {}
+                        _ = stop_rx => {}
+                    }
+                });
+                // Dropping the runtime here cancels open connections and
+                // stalled answers.
+            })?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(Server {
+                app,
+                addr,
+                stop: Some(stop_tx),
+                thread: Some(thread),
+            }),
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                Err(e)
+            }
+            Err(_) => {
+                let _ = thread.join();
+                Err(io::Error::other("the server thread ended during start-up"))
+            }
+        }
+    }
+
+    /// The socket address, `127.0.0.1:PORT`.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.app.base_url
+    }
+
+    /// The issuer named in the discovery documents (the base URL).
+    pub fn issuer(&self) -> &str {
+        &self.app.base_url
+    }
+
+    /// The dialect's device authorization endpoint.
+    pub fn device_endpoint(&self) -> String {
+        let c = &self.app.config;
+        format!("{}{}", self.app.base_url, c.dialect.device_path(&c.tenant))
+    }
+
+    /// The dialect's token endpoint (polls and refreshes).
+    pub fn token_endpoint(&self) -> String {
+        let c = &self.app.config;
+        format!("{}{}", self.app.base_url, c.dialect.token_path(&c.tenant))
+    }
+
+    /// The `/device` page a person uses to approve or deny.
+    pub fn verification_uri(&self) -> String {
+        self.app.verification_uri()
+    }
+
+    /// The dialect served.
+    pub fn dialect(&self) -> Dialect {
+        self.app.config.dialect
+    }
+
+    /// The first registered client's id.
+    pub fn client_id(&self) -> &str {
+        self.app.config.clients.first().map_or("", |c| c.id())
+    }
+
+    /// The first registered client's secret, if it has one.
+    pub fn client_secret(&self) -> Option<&str> {
+        self.app.config.clients.first().and_then(|c| c.secret())
+    }
+
+    /// The user approves the flow with this user code (case, spaces and
+    /// dashes ignored), as the `/device` page does. `false` if no pending,
+    /// undecided, unexpired flow has it.
+    pub fn approve(&self, user_code: &str) -> bool {
+        self.app
+            .lock()
+            .decide_by_user_code(user_code, true, Instant::now())
+            .is_some()
+    }
+
+    /// The user denies the flow with this user code; see [`Server::approve`].
+    pub fn deny(&self, user_code: &str) -> bool {
+        self.app
+            .lock()
+            .decide_by_user_code(user_code, false, Instant::now())
+            .is_some()
+    }
+
+    /// Queues a script for the next new flow (after those already queued).
+    pub fn queue_script(&self, script: Script) {
+        self.app.lock().scripts.push_back(script);
+    }
+
+    /// Answers the next request of that kind with `fault` (faults queue up,
+    /// one per request). Token polls get faults from their [`Script`].
+    pub fn inject_fault(&self, target: FaultTarget, fault: Fault) {
+        let mut sh = self.app.lock();
+        match target {
+            FaultTarget::DeviceAuthorization => sh.device_faults.push_back(fault),
+            FaultTarget::Refresh => sh.refresh_faults.push_back(fault),
+        }
+    }
+
+    /// The referee: recorded requests, flows and violations.
+    pub fn referee(&self) -> Referee {
+        Referee {
+            shared: Arc::clone(&self.app.shared),
+        }
+    }
+
+    /// Stops the server and waits for its thread. Dropping does the same.
+    pub fn shutdown(mut self) {
+        self.stop_and_join();
+    }
+
+    fn stop_and_join(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop_and_join();
+    }
+}
+
+/// An address on `127.0.0.1` where nothing listens, for "connection
+/// refused" tests: an ephemeral port is bound and released at once. Another
+/// process could take the port in between, which is unlikely.
+pub fn closed_port() -> io::Result<SocketAddr> {
+    let listener = TcpListener::bind(("127.0.0.1", 0))?;
+    listener.local_addr()
+}
+
+/// The axum fallback handler: every request comes here.
+pub(crate) async fn handle(
+    State(app): State<Arc<App>>,
+    ConnectInfo(conn): ConnectInfo<ConnInfo>,
+    request: Request,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_REQUEST_BODY).await else {
+        return wire::simple(StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n");
+    };
+    let plan = app.plan(&parts, &bytes, Instant::now());
+    wire::respond(plan, &conn).await
+}
+
