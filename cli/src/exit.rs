@@ -25,6 +25,8 @@ pub enum Failure {
     Network,
     /// The cache file is missing, unreadable, or cannot be written.
     Cache,
+    /// The user pressed Ctrl-C (SIGINT); the shell convention is 128 + 2.
+    Interrupted,
 }
 
 impl Failure {
@@ -38,6 +40,7 @@ impl Failure {
             Failure::Server => 5,
             Failure::Network => 6,
             Failure::Cache => 7,
+            Failure::Interrupted => 130,
         }
     }
 }
@@ -52,7 +55,8 @@ Exit status:
   4  the code expired before anyone approved it
   5  the server refused the request or answered something unusable
   6  a server could not be reached
-  7  the cache file is missing, unreadable or could not be written";
+  7  the cache file is missing, unreadable or could not be written
+130  interrupted (Ctrl-C); nothing was stored";
 
 /// A failure with the message for the user.
 #[derive(Debug)]
@@ -138,6 +142,7 @@ fn from_flow(error: FlowError, grant: Grant, cause: Option<String>) -> CliError 
             ),
         ),
         FlowError::Config(_) => (Failure::Usage, "fix the arguments".to_owned()),
+        FlowError::Cancelled => (Failure::Interrupted, "nothing was stored".to_owned()),
         _ => (Failure::Other, String::new()),
     };
     let mut message = match &error {

@@ -8,11 +8,21 @@
 
 #![forbid(unsafe_code)]
 
+/// `eprintln!` that cannot panic: with stderr closed (`2>&-`, a dead pipe) there is nobody to
+/// tell, and the command must still store and print the token.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod args;
 mod cache;
 mod commands;
 mod discovery;
 mod exit;
+mod interrupt;
 mod output;
 mod prompt;
 mod provider;
@@ -29,6 +39,7 @@ use args::{Cli, Command};
 fn main() -> ExitCode {
     // clap exits by itself on usage errors (status 2) and after --help or --version (0).
     let cli = Cli::parse();
+    interrupt::install();
     let result = match &cli.command {
         Command::Login(args) => commands::login::run(args),
         Command::Refresh(args) => commands::refresh::run(args),
@@ -39,7 +50,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            note!("error: {e}");
             e.exit_code()
         }
     }

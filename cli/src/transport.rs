@@ -8,6 +8,7 @@ use device_grant::{Config, Event, Flow, RefreshToken, TokenResponse};
 use device_grant_ureq::{Error, ureq};
 
 use crate::exit::{CliError, Failure, Grant};
+use crate::interrupt;
 
 /// The largest discovery document read. Real ones are a few kilobytes.
 const METADATA_LIMIT: usize = 256 * 1024;
@@ -47,7 +48,8 @@ impl Http {
         on_event: impl FnMut(&Event),
     ) -> Result<TokenResponse, CliError> {
         let flow = Flow::device(Arc::new(config), Instant::now());
-        device_grant_ureq::run(flow, &self.agent, on_event).map_err(|e| failure(e, Grant::Device))
+        device_grant_ureq::run_with_cancel(flow, &self.agent, &interrupt::handle(), on_event)
+            .map_err(|e| failure(e, Grant::Device))
     }
 
     /// Runs the refresh-token grant.
@@ -57,7 +59,8 @@ impl Http {
         refresh_token: RefreshToken,
     ) -> Result<TokenResponse, CliError> {
         let flow = Flow::refresh(Arc::new(config), refresh_token, Instant::now());
-        device_grant_ureq::run(flow, &self.agent, |_| {}).map_err(|e| failure(e, Grant::Refresh))
+        device_grant_ureq::run_with_cancel(flow, &self.agent, &interrupt::handle(), |_| {})
+            .map_err(|e| failure(e, Grant::Refresh))
     }
 
     /// GETs a JSON document the way the flows send their requests: no redirects, a timeout,

@@ -66,21 +66,21 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         },
     };
 
-    eprintln!(
+    note!(
         "A simulated authorization server ({}) is listening on {}.",
         args.provider.map_or("RFC 8628", Provider::name),
         server.base_url()
     );
-    eprintln!(
+    note!(
         "This is the same as running:\n\n    {}\n",
         equivalent(&login_args)
     );
     if args.manual {
-        eprintln!(
+        note!(
             "Open the page below in a browser on this machine and approve (or deny) the request.\n"
         );
     } else {
-        eprintln!(
+        note!(
             "A simulated user will approve the request after about {} s (use --manual to do it yourself).\n",
             args.approve_after
         );
@@ -89,13 +89,13 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     let result = login::run(&login_args);
     let violations = server.referee().violations();
     if violations.is_empty() {
-        eprintln!(
+        note!(
             "The simulated server saw {} requests and no protocol violations.",
             server.referee().requests().len()
         );
     } else {
         for v in &violations {
-            eprintln!("protocol violation: {v}");
+            note!("protocol violation: {v}");
         }
     }
     result

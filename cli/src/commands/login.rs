@@ -29,24 +29,26 @@ pub fn run(args: &LoginArgs) -> Result<(), CliError> {
     reporter.finish();
     let response = result?;
 
-    match response.expires_in() {
-        Some(lifetime) => eprintln!(
-            "Signed in; the access token is valid for {}.",
-            prompt::describe(lifetime)
-        ),
-        None => eprintln!("Signed in."),
-    }
-    // The token is printed even when the cache cannot be written, so it is not lost; the
-    // exit status still reports the cache failure.
+    // Stored first and printed next, before any word on stderr: a closed stderr or a
+    // Ctrl-C from here on must not lose the token. It is printed even when the cache cannot
+    // be written; the exit status still reports the cache failure.
     let stored = args.output.cache.as_ref().map(|path| {
         let entry =
             TokenCache::from_response(&response, settings, None, SystemTime::now(), Instant::now());
         cache::store(path, &entry).map(|()| path)
     });
-    output::print_response(&response, args.output.output)?;
+    let printed = output::print_response(&response, args.output.output);
+    match response.expires_in() {
+        Some(lifetime) => note!(
+            "Signed in; the access token is valid for {}.",
+            prompt::describe(lifetime)
+        ),
+        None => note!("Signed in."),
+    }
+    printed?;
     match stored {
         Some(Ok(path)) => {
-            eprintln!("Stored the token set in {}.", path.display());
+            note!("Stored the token set in {}.", path.display());
             Ok(())
         }
         Some(Err(e)) => Err(e),

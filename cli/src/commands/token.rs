@@ -28,7 +28,7 @@ pub fn run(args: &TokenArgs) -> Result<(), CliError> {
     let secret = args.secret.client_secret.as_deref();
     let (_, fresh) = refresh::refresh_cache(&http, &args.cache, &current, secret)?;
     if fresh.needs_refresh(SystemTime::now(), args.min_valid) {
-        eprintln!(
+        note!(
             "warning: the new token is valid for less than --min-valid ({}): the server issues shorter-lived tokens",
             prompt::describe(args.min_valid)
         );
