@@ -122,4 +122,3 @@ pub use script::{Fault, FaultTarget, RetryAfter, Script};
 
 #[cfg(feature = "server")]
 pub use server::{Server, closed_port};
-

@@ -58,9 +58,7 @@ impl Server {
         });
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<io::Result<()>>();
-        let router = Router::new()
-            .fallback(handle)
-            .with_state(Arc::clone(&app));
+        let router = Router::new().fallback(handle).with_state(Arc::clone(&app));
         let thread = std::thread::Builder::new()
             .name(format!("device-grant-sim-{}", addr.port()))
             .spawn(move || {
@@ -240,4 +238,3 @@ pub(crate) async fn handle(
     let plan = app.plan(&parts, &bytes, Instant::now());
     wire::respond(plan, &conn).await
 }
-

@@ -166,7 +166,6 @@ impl http_body::Body for FaultBody {
     }
 }
 
-
 /// A plain response.
 pub(crate) fn simple(status: StatusCode, body: &'static str) -> Response {
     build(status, "text/plain; charset=utf-8", &[], Body::from(body))

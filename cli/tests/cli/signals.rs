@@ -111,7 +111,10 @@ fn ctrl_c_cancels_exits_130_and_stores_nothing() {
     assert!(stderr.contains("cancelled"), "stderr: {stderr}");
     assert!(!cache.exists(), "a cache was written");
     assert!(
-        std::fs::read_dir(dir.path()).expect("lists").next().is_none(),
+        std::fs::read_dir(dir.path())
+            .expect("lists")
+            .next()
+            .is_none(),
         "a temporary file was left behind"
     );
 }
