@@ -62,10 +62,12 @@ impl Reporter {
             prompt.verification_uri(),
             prompt.verification_uri_complete(),
         );
-        if self.terminal && self.qr {
-            let target = prompt
-                .verification_uri_complete()
-                .unwrap_or(prompt.verification_uri());
+        let target = prompt
+            .verification_uri_complete()
+            .unwrap_or(prompt.verification_uri());
+        // Only a link that is safe to open becomes a QR code: a phone opens it without
+        // showing much of it first.
+        if self.terminal && self.qr && page_host(target).is_some() {
             if let Some(code) = qr::render(&clean(target)) {
                 text.push_str("Or scan this code:\n\n");
                 text.push_str(&code);
@@ -116,7 +118,31 @@ pub fn instructions(user_code: &str, uri: &str, complete: Option<&str>) -> Strin
             clean(complete)
         );
     }
+    // RFC 8628 §5.4 (remote phishing): a code someone else started can be sent to you. Name
+    // the site on a line of its own and say when not to go on.
+    if let Some(host) = page_host(uri) {
+        let _ = write!(
+            text,
+            "The page is on {host}. Only continue if you started this sign-in yourself.\n\n"
+        );
+    }
     text
+}
+
+/// The host of a verification page a browser may be sent to: an absolute `https` URL, or
+/// `http` on a loopback address (local test servers). `None` for anything else.
+pub fn page_host(uri: &str) -> Option<String> {
+    let url = url::Url::parse(uri).ok()?;
+    let host = url.host()?;
+    let loopback = match &host {
+        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    };
+    let safe = url.username().is_empty()
+        && url.password().is_none()
+        && (url.scheme() == "https" || (url.scheme() == "http" && loopback));
+    safe.then(|| clean(&host.to_string()))
 }
 
 /// Removes control characters from text a server chose, so it cannot move the cursor,
@@ -277,6 +303,29 @@ mod tests {
         assert!(text.contains("ab]0;pwnedcd"));
         // The code is otherwise untouched: no recasing, no dash removal.
         assert_eq!(clean("aBc-12"), "aBc-12");
+    }
+
+    #[test]
+    fn the_page_host_is_named_and_unsafe_links_are_not() {
+        let text = instructions("WDJB-MJHT", "https://login.example.com/device", None);
+        assert!(text.contains("The page is on login.example.com. Only continue if you started"));
+        assert_eq!(
+            page_host("http://127.0.0.1:8080/device").as_deref(),
+            Some("127.0.0.1")
+        );
+        for bad in [
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "http://login.example.com/device",
+            "https://user@login.example.com/device",
+            "/device",
+        ] {
+            assert_eq!(page_host(bad), None, "{bad}");
+            assert!(
+                !instructions("C", bad, None).contains("The page is on"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
