@@ -67,12 +67,14 @@ impl Reporter {
             .unwrap_or(prompt.verification_uri());
         // Only a link that is safe to open becomes a QR code: a phone opens it without
         // showing much of it first.
-        if self.terminal && self.qr && page_host(target).is_some() {
-            if let Some(code) = qr::render(&clean(target)) {
-                text.push_str("Or scan this code:\n\n");
-                text.push_str(&code);
-                text.push('\n');
-            }
+        if self.terminal
+            && self.qr
+            && page_host(target).is_some()
+            && let Some(code) = qr::render(&clean(target))
+        {
+            text.push_str("Or scan this code:\n\n");
+            text.push_str(&code);
+            text.push('\n');
         }
         if !self.terminal {
             let _ = writeln!(
