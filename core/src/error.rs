@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::flow::RequestId;
+use crate::request_id::RequestId;
 
 /// Which endpoint a request went to or an answer came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -234,6 +234,9 @@ pub enum FlowError {
     Config(ConfigError),
     /// [`Flow::cancel`](crate::Flow::cancel) was called.
     Cancelled,
+    /// The flow found itself in a state it cannot be in: a bug in this crate. Never expected;
+    /// reported rather than guessed around.
+    Internal,
 }
 
 impl FlowError {
@@ -265,6 +268,7 @@ impl fmt::Display for FlowError {
             }
             FlowError::Config(e) => write!(f, "invalid configuration: {e}"),
             FlowError::Cancelled => f.write_str("the flow was cancelled"),
+            FlowError::Internal => f.write_str("internal error in the device-grant flow"),
         }
     }
 }

@@ -85,7 +85,10 @@
 //!
 //! [`Config::microsoft`], [`Config::azure_ad_v1`], [`Config::google`] and [`Config::github`]
 //! preset the endpoints and the request dialect ([`Profile`]); any RFC 8628 server works with
-//! [`Config::builder`].
+//! [`Config::builder`]. The presets are built from a catalogue, [`Preset`]: per provider its
+//! endpoints (per tenant where there are tenants), default client authentication, what it
+//! requires (a scope, a resource, a secret) and its dialect, for programs that let their
+//! users pick a provider.
 //!
 //! # Driving it
 //!
@@ -105,16 +108,21 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod answer;
+mod catalogue;
 mod config;
 mod device;
 mod error;
 mod flow;
 mod profile;
 mod request;
+mod request_id;
 mod secret;
 mod token;
 mod wire;
 
+pub use answer::ErrorCode;
+pub use catalogue::{DefaultAuth, Endpoints, Preset, Requirements};
 pub use config::{
     ClientAuth, Config, ConfigBuilder, DEFAULT_BODY_LIMIT, DEFAULT_INTERVAL, DEFAULT_MAX_BACKOFF,
 };
@@ -123,8 +131,9 @@ pub use error::{
     ConfigError, Endpoint, ErrorResponse, FlowError, InvalidResponse, Problem, TransportErrorKind,
     UsageError,
 };
-pub use flow::{BackOffCause, Event, Flow, Output, RequestId};
+pub use flow::{BackOffCause, Event, Flow, Output};
 pub use profile::{DEVICE_CODE_GRANT, Profile};
+pub use request_id::RequestId;
 pub use secret::{AccessToken, ClientSecret, DeviceCode, IdToken, RefreshToken};
 pub use token::TokenResponse;
 

@@ -39,6 +39,14 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// The members of an object already parsed, such as a stored token response.
+    pub(crate) fn from_map(map: Map<String, Value>) -> Fields<'static> {
+        Fields {
+            pairs: map.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect(),
+            first_wins: false,
+        }
+    }
+
     pub(crate) fn get(&self, name: &str) -> Option<&Value> {
         self.position(name).map(|at| &self.pairs[at].1)
     }
