@@ -108,8 +108,8 @@ pub(crate) fn classify<'a>(
     match wire::parse_body(headers, body) {
         Ok(mut fields) => {
             if let Some(error) = take_error_code(&mut fields) {
-                let description = take_string(&mut fields, "error_description");
-                let uri = take_string(&mut fields, "error_uri");
+                let description = wire::take_optional_string(&mut fields, "error_description");
+                let uri = wire::take_optional_string(&mut fields, "error_uri");
                 return Answer::Error {
                     code: ErrorCode::parse(&error),
                     retry_after: wire::retry_after(headers),
@@ -153,17 +153,7 @@ fn take_error_code(fields: &mut Fields<'_>) -> Option<String> {
     let name = ["error", "error_code"].into_iter().find(
         |name| matches!(fields.get(name), Some(serde_json::Value::String(s)) if !s.is_empty()),
     )?;
-    take_string(fields, name)
-}
-
-fn take_string(fields: &mut Fields<'_>, name: &str) -> Option<String> {
-    match fields.get(name) {
-        Some(serde_json::Value::String(_)) => match fields.remove(name) {
-            Some(serde_json::Value::String(s)) => Some(s),
-            _ => None,
-        },
-        _ => None,
-    }
+    wire::take_optional_string(fields, name)
 }
 
 #[cfg(test)]

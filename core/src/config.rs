@@ -55,6 +55,7 @@ pub struct Config {
     pub(crate) body_limit: usize,
     pub(crate) default_interval: Duration,
     pub(crate) max_backoff: Duration,
+    pub(crate) allow_insecure_http: bool,
 }
 
 impl fmt::Debug for Config {
@@ -346,6 +347,7 @@ impl ConfigBuilder {
             body_limit: self.body_limit,
             default_interval: self.default_interval,
             max_backoff: self.max_backoff,
+            allow_insecure_http: insecure,
         })
     }
 }

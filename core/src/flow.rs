@@ -119,7 +119,8 @@ fn seconds(d: Duration) -> String {
 pub enum BackOffCause {
     /// The request did not get an answer (RFC 8628 §3.5: reduce the polling frequency).
     Transport(TransportErrorKind),
-    /// 429, 502, 503 or 504 without an OAuth error in the body (throttling, gateway pages).
+    /// 429, 502, 503 or 504 without an OAuth error in the body (throttling, gateway pages),
+    /// or 429 or 503 with an OAuth error the flow has no rule for (a rate limiter's own).
     Status(u16),
     /// The OAuth error `temporarily_unavailable`.
     TemporarilyUnavailable,
@@ -397,10 +398,13 @@ impl Flow {
         Ok(())
     }
 
-    /// Ends the flow with [`FlowError::Cancelled`], unless it has already ended. An answer to
-    /// a request still out is then refused with [`UsageError::Finished`].
+    /// Ends the flow with [`FlowError::Cancelled`], unless it has already ended, and drops
+    /// every queued output: the next [`Flow::poll_output`] is the `Done`. An answer to a
+    /// request still out is then refused with [`UsageError::Finished`].
     pub fn cancel(&mut self) {
         if !self.is_done() {
+            // DESIGN rule 12: nothing queued survives, not even a UserCode not yet shown.
+            self.events = Vec::new();
             self.state = done(Err(FlowError::Cancelled));
         }
     }
@@ -458,7 +462,15 @@ impl Flow {
             }
             Answer::Invalid(i) => return done(Err(FlowError::InvalidResponse(i))),
         };
-        match device::parse(fields, now) {
+        let uris = device::UriRules {
+            base: self
+                .config
+                .device_endpoint
+                .as_ref()
+                .map_or(&self.config.token_endpoint.0, |(url, _)| url),
+            allow_insecure_http: self.config.allow_insecure_http,
+        };
+        match device::parse(fields, now, &uris) {
             Ok(auth) => {
                 let interval = auth.interval.unwrap_or(self.config.default_interval);
                 let deadline = auth.prompt.expires_at;
@@ -536,17 +548,22 @@ impl Flow {
                 return State::Polling(p);
             }
             Answer::Invalid(i) => return done(Err(FlowError::InvalidResponse(i))),
-            Answer::Error { code, error, .. } => (code, error),
+            Answer::Error {
+                code,
+                error,
+                retry_after,
+            } => (code, error, retry_after),
         };
         match error {
-            (ErrorCode::AuthorizationPending, _) => {
+            (ErrorCode::AuthorizationPending, _, retry_after) => {
                 p.failures = 0;
                 // Counted from the answer, not the request: spacing between arrivals at
                 // the server then never falls below the interval.
-                p.next_at = now.checked_add(p.interval).unwrap_or(p.deadline);
+                let wait = p.interval.max(retry_after.unwrap_or_default());
+                p.next_at = now.checked_add(wait).unwrap_or(p.deadline);
                 State::Polling(p)
             }
-            (ErrorCode::SlowDown, e) => {
+            (ErrorCode::SlowDown, e, retry_after) => {
                 p.failures = 0;
                 let mut interval = p.interval.saturating_add(SLOW_DOWN_STEP);
                 // GitHub sends the new interval along; it may be larger still.
@@ -554,27 +571,40 @@ impl Flow {
                     interval = interval.max(sent);
                 }
                 p.interval = interval;
-                p.next_at = now.checked_add(interval).unwrap_or(p.deadline);
+                // The interval stays what slow_down makes it; a Retry-After only delays
+                // this one poll.
+                let wait = interval.max(retry_after.unwrap_or_default());
+                p.next_at = now.checked_add(wait).unwrap_or(p.deadline);
                 self.events.push(Event::SlowDown { interval });
                 State::Polling(p)
             }
-            (ErrorCode::AccessDenied | ErrorCode::AuthorizationDeclined, e) => {
+            (ErrorCode::AccessDenied | ErrorCode::AuthorizationDeclined, e, _) => {
                 done(Err(FlowError::Denied(e)))
             }
-            (ErrorCode::ExpiredToken | ErrorCode::CodeExpired, e) => {
+            (ErrorCode::ExpiredToken | ErrorCode::CodeExpired, e, _) => {
                 done(Err(FlowError::Expired(Some(e))))
             }
-            (ErrorCode::TemporarilyUnavailable, _) => {
-                // RFC 6749 §5.2 defines no Retry-After for it, but a server may send one.
-                self.back_off(&mut p, BackOffCause::TemporarilyUnavailable, None, now);
+            (ErrorCode::TemporarilyUnavailable, _, retry_after) => {
+                self.back_off(
+                    &mut p,
+                    BackOffCause::TemporarilyUnavailable,
+                    retry_after,
+                    now,
+                );
                 State::Polling(p)
             }
-            (ErrorCode::Other, e) => done(Err(FlowError::OAuth(e))),
+            // DESIGN rule 11: 429 and 503 say "not now" whatever words come with them (a rate
+            // limiter's `{"error":"Too Many Requests"}`, Google's `rate_limit_exceeded`).
+            (ErrorCode::Other, e, retry_after) if matches!(e.status, 429 | 503) => {
+                self.back_off(&mut p, BackOffCause::Status(e.status), retry_after, now);
+                State::Polling(p)
+            }
+            (ErrorCode::Other, e, _) => done(Err(FlowError::OAuth(e))),
         }
     }
 
     /// DESIGN rule 2: double the wait on each failure in a row, cap it, never go below the
-    /// interval, and honour `Retry-After`.
+    /// interval (nor reach it after a time-out), and honour `Retry-After`.
     fn back_off(
         &mut self,
         p: &mut Polling,
@@ -585,10 +615,18 @@ impl Flow {
         p.failures = p.failures.saturating_add(1);
         let factor = 1u32.checked_shl(p.failures.min(31)).unwrap_or(u32::MAX);
         let doubled = p.interval.max(MIN_BACKOFF).saturating_mul(factor);
-        let delay = doubled
-            .min(self.config.max_backoff)
-            .max(p.interval)
-            .max(retry_after.unwrap_or_default());
+        let mut delay = doubled.min(self.config.max_backoff).max(p.interval);
+        // A poll that timed out or broke mid-answer may have reached the server, and its
+        // lost answer may have been a slow_down: wait longer than the interval, even past
+        // the cap, so that a server counting arrivals never sees two within one interval.
+        if matches!(
+            cause,
+            BackOffCause::Transport(TransportErrorKind::Timeout | TransportErrorKind::Io)
+        ) {
+            delay = delay.max(p.interval.saturating_add(SLOW_DOWN_STEP));
+        }
+        // DESIGN rule 11: a Retry-After is honoured, whatever the body said.
+        let delay = delay.max(retry_after.unwrap_or_default());
         p.next_at = now.checked_add(delay).unwrap_or(p.deadline);
         self.events.push(Event::BackOff { delay, cause });
     }

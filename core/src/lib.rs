@@ -80,6 +80,25 @@
 //!   the server sent.
 //! - Secrets ([`DeviceCode`], [`AccessToken`], [`RefreshToken`], [`IdToken`],
 //!   [`ClientSecret`]) print as `[redacted]` and are read only through `.secret()`.
+//! - `Retry-After` (seconds, or an HTTP-date in any of the three RFC 9110 formats) is a floor
+//!   for the next wait whatever the body says; 429 and 503 with an OAuth error the flow has
+//!   no rule for back off instead of ending; after a time-out the next wait is longer than
+//!   the interval, even above the back-off cap.
+//! - Only the required members are validated: an optional member of an unexpected type
+//!   (`"scope": 42`, `"expires_in": "3600s"`, a numeric `message`) stays in `extra` and the
+//!   answer is kept.
+//! - Server text is untrusted: every `Display` that shows it ([`Prompt`], [`Event`],
+//!   [`ErrorResponse`], [`FlowError`]) goes through [`display_safe`], which removes terminal
+//!   escape sequences and shows controls, bidi and invisible characters as `\u{..}`;
+//!   accessors return the raw value. Use [`display_safe`] for any other server string you
+//!   print.
+//! - Verification URIs must be absolute `https`, or `http` on a loopback host (or anywhere
+//!   after [`ConfigBuilder::allow_insecure_http`]), with no credentials in them; relative ones
+//!   are resolved against the device authorization endpoint. Anything else ends the flow
+//!   with [`Problem::UnsafeUri`].
+//! - [`Flow::cancel`] drops every queued output: the next `poll_output` is the `Done`.
+//! - A token stored with [`TokenResponse::to_json_with_secrets`] comes back with
+//!   [`TokenResponse::from_json`].
 //!
 //! # Providers
 //!
@@ -117,6 +136,7 @@ mod flow;
 mod profile;
 mod request;
 mod request_id;
+mod safe_text;
 mod secret;
 mod token;
 mod wire;
@@ -129,11 +149,12 @@ pub use config::{
 pub use device::Prompt;
 pub use error::{
     ConfigError, Endpoint, ErrorResponse, FlowError, InvalidResponse, Problem, TransportErrorKind,
-    UsageError,
+    UriProblem, UsageError,
 };
 pub use flow::{BackOffCause, Event, Flow, Output};
 pub use profile::{DEVICE_CODE_GRANT, Profile};
 pub use request_id::RequestId;
+pub use safe_text::display_safe;
 pub use secret::{AccessToken, ClientSecret, DeviceCode, IdToken, RefreshToken};
 pub use token::TokenResponse;
 

@@ -142,35 +142,31 @@ pub(crate) fn parse(
     // Members are moved out, not copied; what is left over becomes `extra`.
     let access_token = AccessToken::new(wire::take_required_string(&mut fields, "access_token")?);
     let token_type = wire::take_required_string(&mut fields, "token_type")?;
-    let expires_in = wire::seconds(&fields, "expires_in")?;
-    let refresh_token = wire::take_string(&mut fields, "refresh_token")?
+    // DESIGN rule 13: the optional members below are taken when they read as expected;
+    // otherwise they stay in `extra` and the token is kept.
+    let expires_in = wire::seconds(&fields, "expires_in").ok().flatten();
+    let refresh_token = wire::take_optional_string(&mut fields, "refresh_token")
         .filter(|s| !s.is_empty())
         .map(RefreshToken::from);
-    let id_token = wire::take_string(&mut fields, "id_token")?
+    let id_token = wire::take_optional_string(&mut fields, "id_token")
         .filter(|s| !s.is_empty())
         .map(IdToken::from);
     let scopes = match fields.get("scope") {
-        None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(split_scopes(s, comma_scopes)),
-        Some(Value::Array(items)) => Some(
-            items
-                .iter()
-                .map(|v| v.as_str().map(str::to_owned))
-                .collect::<Option<Vec<_>>>()
-                .ok_or(Problem::InvalidField {
-                    field: "scope",
-                    expected: "a string or a list of strings",
-                })?,
-        ),
-        Some(_) => {
-            return Err(Problem::InvalidField {
-                field: "scope",
-                expected: "a string or a list of strings",
-            });
-        }
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>(),
+        _ => None,
     };
+    let took_scope = scopes.is_some();
+    let took_expiry = expires_in.is_some();
     // One pass over what is left rather than a search per known name.
-    fields.retain(|name| !matches!(name, "expires_in" | "scope"));
+    fields.retain(|name| match name {
+        "expires_in" => !took_expiry,
+        "scope" => !took_scope,
+        _ => true,
+    });
     Ok(TokenResponse {
         access_token,
         token_type,
@@ -251,16 +247,14 @@ mod tests {
                 ..
             })
         ));
-        assert!(matches!(
-            parse_json(
-                r#"{"access_token":"x","token_type":"b","expires_in":-3}"#,
-                false
-            ),
-            Err(Problem::InvalidField {
-                field: "expires_in",
-                ..
-            })
-        ));
+        // An impossible lifetime is not a reason to lose the token: it stays in `extra`.
+        let t = parse_json(
+            r#"{"access_token":"x","token_type":"b","expires_in":-3}"#,
+            false,
+        )
+        .unwrap();
+        assert_eq!(t.expires_in(), None);
+        assert_eq!(t.extra()["expires_in"], -3);
     }
 
     #[test]
