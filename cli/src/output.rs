@@ -30,7 +30,7 @@ pub fn print_cached(
     now: SystemTime,
 ) -> Result<(), CliError> {
     match format {
-        OutputFormat::Token => print_line(&cache.access_token),
+        OutputFormat::Token => print_line(cache.token.access_token().secret()),
         OutputFormat::Json => print_line(&cached_json(cache, now).to_string()),
     }
 }
@@ -38,16 +38,19 @@ pub fn print_cached(
 /// The cached token as a token-response-shaped JSON object.
 pub fn cached_json(cache: &TokenCache, now: SystemTime) -> Value {
     let mut out = Map::new();
-    out.insert("access_token".into(), cache.access_token.clone().into());
-    out.insert("token_type".into(), cache.token_type.clone().into());
+    out.insert(
+        "access_token".into(),
+        cache.token.access_token().secret().into(),
+    );
+    out.insert("token_type".into(), cache.token.token_type().into());
     if let Some(left) = cache.remaining(now) {
         out.insert("expires_in".into(), left.as_secs().into());
     }
     if let Some(at) = cache.expires_at {
         out.insert("expires_at".into(), at.into());
     }
-    if !cache.scopes.is_empty() {
-        out.insert("scope".into(), cache.scopes.join(" ").into());
+    if !cache.scopes().is_empty() {
+        out.insert("scope".into(), cache.scopes().join(" ").into());
     }
     Value::Object(out)
 }

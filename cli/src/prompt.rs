@@ -57,10 +57,14 @@ impl Reporter {
     }
 
     fn show_prompt(&mut self, prompt: &Prompt) {
+        // Server text: escape sequences and invisible characters cannot reach the terminal.
+        let complete = prompt
+            .verification_uri_complete()
+            .map(device_grant::display_safe);
         let mut text = instructions(
-            prompt.user_code(),
-            prompt.verification_uri(),
-            prompt.verification_uri_complete(),
+            &device_grant::display_safe(prompt.user_code()),
+            &device_grant::display_safe(prompt.verification_uri()),
+            complete.as_deref(),
         );
         let target = prompt
             .verification_uri_complete()

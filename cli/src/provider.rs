@@ -1,7 +1,7 @@
 //! The providers with presets: their request dialect and their public endpoints.
 
 use clap::ValueEnum;
-use device_grant::{Config, Profile};
+use device_grant::{Preset, Profile};
 use serde::{Deserialize, Serialize};
 
 /// A provider whose dialect and endpoints the tool knows.
@@ -18,57 +18,35 @@ pub enum Provider {
     Github,
 }
 
-/// The tenant used when none is given.
-pub const DEFAULT_TENANT: &str = "common";
-
 impl Provider {
+    /// The core's catalogue entry, the one source of endpoints, dialect and requirements.
+    pub fn preset(self) -> &'static Preset {
+        match self {
+            Provider::Microsoft => Preset::MICROSOFT,
+            Provider::AzureAdV1 => Preset::AZURE_AD_V1,
+            Provider::Google => Preset::GOOGLE,
+            Provider::Github => Preset::GITHUB,
+        }
+    }
+
     /// The name used on the command line and in the cache.
     pub fn name(self) -> &'static str {
-        match self {
-            Provider::Microsoft => "microsoft",
-            Provider::AzureAdV1 => "azure-ad-v1",
-            Provider::Google => "google",
-            Provider::Github => "github",
-        }
+        self.preset().name
     }
 
     /// Whether the endpoints contain a tenant.
     pub fn has_tenant(self) -> bool {
-        matches!(self, Provider::Microsoft | Provider::AzureAdV1)
+        self.preset().has_tenant()
     }
 
     /// The request dialect.
     pub fn profile(self, resource: Option<&str>) -> Profile {
-        match self {
-            Provider::Microsoft => Profile::MicrosoftV2,
-            Provider::AzureAdV1 => Profile::AzureAdV1 {
-                resource: resource.unwrap_or_default().to_owned(),
-            },
-            Provider::Google => Profile::Google,
-            Provider::Github => Profile::GitHub,
-        }
+        self.preset().profile(resource.unwrap_or_default())
     }
 
-    /// The public device and token endpoints.
-    pub fn endpoints(self, tenant: &str) -> (String, String) {
-        // The core owns the presets; a placeholder id is enough to read their endpoints.
-        let builder = match self {
-            Provider::Microsoft => Config::microsoft(tenant, "-"),
-            Provider::AzureAdV1 => Config::azure_ad_v1(tenant, "-", "-"),
-            Provider::Google => Config::google("-", "-"),
-            Provider::Github => Config::github("-"),
-        };
-        match builder.build() {
-            Ok(config) => (
-                config
-                    .device_endpoint()
-                    .map(|u| u.to_string())
-                    .unwrap_or_default(),
-                config.token_endpoint().to_string(),
-            ),
-            // The presets are https URLs built from an escaped tenant; they always parse.
-            Err(_) => (String::new(), String::new()),
-        }
+    /// The public device and token endpoints; `None` is the default tenant.
+    pub fn endpoints(self, tenant: Option<&str>) -> (String, String) {
+        self.preset().endpoints(tenant)
     }
 }
 
@@ -78,14 +56,18 @@ mod tests {
 
     #[test]
     fn endpoints_come_from_the_core_presets() {
-        let (device, token) = Provider::Microsoft.endpoints("contoso.example");
+        let (device, token) = Provider::Microsoft.endpoints(Some("contoso.example"));
         assert!(device.starts_with("https://login.microsoftonline.com/contoso.example/"));
         assert!(token.ends_with("/oauth2/v2.0/token"), "{token}");
-        let (device, _) = Provider::Github.endpoints(DEFAULT_TENANT);
+        let (device, _) = Provider::Microsoft.endpoints(None);
+        assert!(device.contains("/common/"), "{device}");
+        let (device, _) = Provider::Github.endpoints(None);
         assert_eq!(device, "https://github.com/login/device/code");
-        for p in [Provider::AzureAdV1, Provider::Google] {
-            let (device, token) = p.endpoints(DEFAULT_TENANT);
+        for p in Provider::value_variants() {
+            let (device, token) = p.endpoints(None);
             assert!(device.starts_with("https://") && token.starts_with("https://"));
+            // The same entries the core's presets are built from.
+            assert_eq!(Preset::named(p.name()), Some(p.preset()));
         }
     }
 

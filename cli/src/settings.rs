@@ -2,13 +2,13 @@
 //! options, a provider preset and discovery. The cache keeps them (without the secret) so
 //! that `refresh` and `token` can run without the original command line.
 
-use device_grant::{ClientAuth, ClientSecret, Config, Profile};
+use device_grant::{ClientAuth, ClientSecret, Config, DefaultAuth, Profile};
 use serde::{Deserialize, Serialize};
 
 use crate::args::{AuthMethod, ClientArgs, ServerArgs};
 use crate::discovery;
 use crate::exit::CliError;
-use crate::provider::{DEFAULT_TENANT, Provider};
+use crate::provider::Provider;
 use crate::transport::Http;
 
 /// Settings that name a server and a client.
@@ -77,7 +77,7 @@ impl ClientSettings {
         // Later sources win: preset, then discovery, then explicit endpoints.
         let (mut device, mut token) = match provider {
             Some(p) => {
-                let (d, t) = p.endpoints(server.tenant.as_deref().unwrap_or(DEFAULT_TENANT));
+                let (d, t) = p.endpoints(server.tenant.as_deref());
                 (Some(d), Some(t))
             }
             None => (None, None),
@@ -126,7 +126,7 @@ impl ClientSettings {
             resource,
             allow_insecure_http: server.allow_insecure_http,
         };
-        if settings.provider == Some(Provider::Microsoft)
+        if settings.provider.is_some_and(|p| p.preset().requires.scope)
             && settings.scopes.is_empty()
             && needs == Needs::DeviceFlow
         {
@@ -185,17 +185,16 @@ fn resolve_resource(
     provider: Option<Provider>,
     resource: Option<&str>,
 ) -> Result<Option<String>, CliError> {
-    match (provider, resource) {
-        (Some(Provider::AzureAdV1), Some(r)) if !r.trim().is_empty() => {
-            Ok(Some(r.trim().to_owned()))
-        }
-        (Some(Provider::AzureAdV1), _) => Err(CliError::usage(
+    let needs_resource = provider.is_some_and(|p| p.preset().requires.resource);
+    match (needs_resource, resource) {
+        (true, Some(r)) if !r.trim().is_empty() => Ok(Some(r.trim().to_owned())),
+        (true, _) => Err(CliError::usage(
             "Azure AD v1 needs --resource, the API the token is for, for example --resource https://management.core.windows.net/",
         )),
-        (_, Some(_)) => Err(CliError::usage(
+        (false, Some(_)) => Err(CliError::usage(
             "--resource applies to --provider azure-ad-v1 only; for other servers use --param resource=URI",
         )),
-        (_, None) => Ok(None),
+        (false, None) => Ok(None),
     }
 }
 
@@ -204,6 +203,9 @@ fn resolve_auth_method(
     method: Option<AuthMethod>,
     has_secret: bool,
 ) -> Result<AuthMethod, CliError> {
+    let preset = provider.map(Provider::preset);
+    let secret_in_form = preset.is_some_and(|p| p.default_auth == DefaultAuth::SecretInForm);
+    let needs_secret = preset.is_some_and(|p| p.requires.client_secret);
     match (method, has_secret) {
         (Some(AuthMethod::None), true) => Err(CliError::usage(
             "a client secret was given with --auth-method none; drop the secret or choose basic or post",
@@ -217,9 +219,9 @@ fn resolve_auth_method(
             }
         ))),
         (Some(m), _) => Ok(m),
-        (None, true) if provider == Some(Provider::Google) => Ok(AuthMethod::Post),
+        (None, true) if secret_in_form => Ok(AuthMethod::Post),
         (None, true) => Ok(AuthMethod::Basic),
-        (None, false) if provider == Some(Provider::Google) => Err(CliError::usage(
+        (None, false) if needs_secret => Err(CliError::usage(
             "Google needs the client secret of a \"TVs and Limited Input devices\" client: set DEVICE_GRANT_CLIENT_SECRET",
         )),
         (None, false) => Ok(AuthMethod::None),

@@ -10,6 +10,7 @@ use base64::Engine as _;
 use http::HeaderValue;
 use url::{Host, Url};
 
+use crate::catalogue::{DefaultAuth, Preset};
 use crate::error::{ConfigError, Endpoint};
 use crate::profile::Profile;
 use crate::secret::ClientSecret;
@@ -54,6 +55,7 @@ pub struct Config {
     pub(crate) body_limit: usize,
     pub(crate) default_interval: Duration,
     pub(crate) max_backoff: Duration,
+    pub(crate) allow_insecure_http: bool,
 }
 
 impl fmt::Debug for Config {
@@ -77,6 +79,39 @@ impl Config {
     /// Starts a configuration for a client id; add endpoints and options, then `build()`.
     pub fn builder(client_id: impl Into<String>) -> ConfigBuilder {
         ConfigBuilder::new(client_id)
+    }
+
+    /// Microsoft identity platform (v2 endpoints) for a tenant: `common`, `organizations`,
+    /// `consumers`, a tenant id or a domain. Add scopes with [`ConfigBuilder::scope`];
+    /// the server requires at least one. For sovereign clouds, replace the endpoints with
+    /// [`ConfigBuilder::device_endpoint`] and [`ConfigBuilder::token_endpoint`].
+    pub fn microsoft(tenant: &str, client_id: impl Into<String>) -> ConfigBuilder {
+        ConfigBuilder::preset(Preset::MICROSOFT, Some(tenant), client_id)
+    }
+
+    /// Azure AD v1 for a tenant, with the `resource` the token is for.
+    pub fn azure_ad_v1(
+        tenant: &str,
+        client_id: impl Into<String>,
+        resource: impl Into<String>,
+    ) -> ConfigBuilder {
+        ConfigBuilder::preset(Preset::AZURE_AD_V1, Some(tenant), client_id).profile(
+            Profile::AzureAdV1 {
+                resource: resource.into(),
+            },
+        )
+    }
+
+    /// Google, with the id and secret of a "TVs and Limited Input devices" client; the secret
+    /// goes in the form as Google's token endpoint requires.
+    pub fn google(client_id: impl Into<String>, client_secret: impl Into<String>) -> ConfigBuilder {
+        ConfigBuilder::preset(Preset::GOOGLE, None, client_id).client_secret(client_secret)
+    }
+
+    /// GitHub (OAuth apps and GitHub Apps with device flow enabled). For GitHub Enterprise
+    /// Server, replace the endpoints.
+    pub fn github(client_id: impl Into<String>) -> ConfigBuilder {
+        ConfigBuilder::preset(Preset::GITHUB, None, client_id)
     }
 
     /// The client id.
@@ -126,6 +161,7 @@ pub struct ConfigBuilder {
     default_interval: Duration,
     max_backoff: Duration,
     allow_insecure_http: bool,
+    secret_in_form: bool,
 }
 
 impl ConfigBuilder {
@@ -144,6 +180,34 @@ impl ConfigBuilder {
             default_interval: DEFAULT_INTERVAL,
             max_backoff: DEFAULT_MAX_BACKOFF,
             allow_insecure_http: false,
+            secret_in_form: false,
+        }
+    }
+
+    /// A builder from a catalogue entry: its endpoints for `tenant` (`None`: the default
+    /// tenant; ignored by providers without tenants) and its dialect. For Azure AD v1, set
+    /// the resource with [`ConfigBuilder::profile`] and [`Preset::profile`].
+    pub fn preset(preset: &Preset, tenant: Option<&str>, client_id: impl Into<String>) -> Self {
+        let (device, token) = preset.endpoints(tenant);
+        ConfigBuilder::new(client_id)
+            .profile(preset.dialect.clone())
+            .device_endpoint(device)
+            .token_endpoint(token)
+            .default_auth(preset.default_auth)
+    }
+
+    fn default_auth(mut self, auth: DefaultAuth) -> Self {
+        self.secret_in_form = auth == DefaultAuth::SecretInForm;
+        self
+    }
+
+    /// Authenticates with the client secret the way the preset says (in the form for
+    /// Google), or with `client_secret_basic` for anything else.
+    pub fn client_secret(self, secret: impl Into<String>) -> Self {
+        if self.secret_in_form {
+            self.client_secret_post(secret)
+        } else {
+            self.client_secret_basic(secret)
         }
     }
 
@@ -283,6 +347,7 @@ impl ConfigBuilder {
             body_limit: self.body_limit,
             default_interval: self.default_interval,
             max_backoff: self.max_backoff,
+            allow_insecure_http: insecure,
         })
     }
 }
@@ -444,5 +509,38 @@ mod tests {
         let d = format!("{c:?}");
         assert!(!d.contains("hunter2"), "{d}");
         assert!(!d.contains(&base64::engine::general_purpose::STANDARD.encode("c:hunter2")));
+    }
+
+    #[test]
+    fn presets_point_at_the_providers() {
+        let c = Config::microsoft("contoso.onmicrosoft.com", "id")
+            .build()
+            .unwrap();
+        assert_eq!(
+            c.device_endpoint().unwrap().as_str(),
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/devicecode"
+        );
+        let c = Config::azure_ad_v1("common", "id", "https://management.core.windows.net/")
+            .build()
+            .unwrap();
+        assert_eq!(
+            c.device_endpoint().unwrap().as_str(),
+            "https://login.microsoftonline.com/common/oauth2/devicecode?api-version=1.0"
+        );
+        assert_eq!(
+            c.token_endpoint().as_str(),
+            "https://login.microsoftonline.com/common/oauth2/token"
+        );
+        let c = Config::microsoft("a/../b", "id").build().unwrap();
+        assert!(
+            c.device_endpoint()
+                .unwrap()
+                .as_str()
+                .contains("/a%2F..%2Fb/")
+        );
+        let c = Config::google("id", "s").build().unwrap();
+        assert_eq!(c.profile(), &Profile::Google);
+        let c = Config::github("id").build().unwrap();
+        assert_eq!(c.token_endpoint().host_str(), Some("github.com"));
     }
 }

@@ -4,7 +4,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-use crate::error::Problem;
+use url::Url;
+
+use crate::config::is_loopback;
+use crate::error::{Problem, UriProblem};
+use crate::safe_text::Safe;
 use crate::secret::DeviceCode;
 use crate::wire::{self, Fields};
 
@@ -64,18 +68,20 @@ impl Prompt {
 
 /// RFC 8628 §3.3: where to go and the code, always both, even next to a link that already
 /// holds the code (§3.3.1: the user checks it against the page). Never the device code.
+/// Server text goes through [`display_safe`](crate::display_safe).
 impl std::fmt::Display for Prompt {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let code = Safe(&self.user_code);
         write!(
             f,
-            "To sign in, open {} and enter the code {}",
-            self.verification_uri, self.user_code
+            "To sign in, open {} and enter the code {code}",
+            Safe(&self.verification_uri)
         )?;
         if let Some(complete) = &self.verification_uri_complete {
             write!(
                 f,
-                "\n(or open {complete} and check that it shows the code {})",
-                self.user_code
+                "\n(or open {} and check that it shows the code {code})",
+                Safe(complete)
             )?;
         }
         write!(
@@ -97,10 +103,50 @@ pub(crate) struct DeviceAuthorization {
     pub(crate) prompt: Prompt,
 }
 
+/// Where the verification URIs are checked against: relative ones are resolved against the
+/// device authorization endpoint.
+pub(crate) struct UriRules<'a> {
+    pub(crate) base: &'a Url,
+    pub(crate) allow_insecure_http: bool,
+}
+
+impl UriRules<'_> {
+    /// The absolute URI to show, or why it cannot be shown.
+    fn check(&self, raw: String, field: &'static str) -> Result<String, Problem> {
+        let refuse = |reason| Problem::UnsafeUri { field, reason };
+        let (url, resolved) = match Url::parse(&raw) {
+            Ok(url) => (url, false),
+            Err(url::ParseError::RelativeUrlWithoutBase) => (
+                self.base
+                    .join(&raw)
+                    .map_err(|_| refuse(UriProblem::NotAUrl))?,
+                true,
+            ),
+            Err(_) => return Err(refuse(UriProblem::NotAUrl)),
+        };
+        match url.scheme() {
+            "https" => {}
+            "http" if self.allow_insecure_http || is_loopback(&url) => {}
+            "http" => return Err(refuse(UriProblem::InsecureHttp)),
+            _ => return Err(refuse(UriProblem::Scheme)),
+        }
+        if url.host().is_none() {
+            return Err(refuse(UriProblem::NoHost));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(refuse(UriProblem::Credentials));
+        }
+        // What the server sent, unless it had to be resolved: the user compares it with
+        // the page, and normalising could change how it reads.
+        Ok(if resolved { url.into() } else { raw })
+    }
+}
+
 /// Reads and validates a device authorization body (DESIGN rule 9).
 pub(crate) fn parse(
     mut fields: Fields<'_>,
     received_at: Instant,
+    uris: &UriRules<'_>,
 ) -> Result<DeviceAuthorization, Problem> {
     // Members are moved out, not copied; what is left over becomes `extra`.
     let device_code = DeviceCode::new(wire::take_required_string(&mut fields, "device_code")?);
@@ -114,9 +160,13 @@ pub(crate) fn parse(
             None => return Err(Problem::MissingField("verification_uri")),
         },
     };
+    let verification_uri = uris.check(verification_uri, "verification_uri")?;
     let verification_uri_complete =
-        wire::take_string(&mut fields, "verification_uri_complete")?.filter(|s| !s.is_empty());
-    let message = wire::take_string(&mut fields, "message")?;
+        wire::take_optional_string(&mut fields, "verification_uri_complete")
+            .filter(|s| !s.is_empty())
+            .map(|s| uris.check(s, "verification_uri_complete"))
+            .transpose()?;
+    let message = wire::take_optional_string(&mut fields, "message");
     let expires_in =
         wire::seconds(&fields, "expires_in")?.ok_or(Problem::MissingField("expires_in"))?;
     if expires_in.is_zero() {
@@ -127,7 +177,9 @@ pub(crate) fn parse(
     }
     let expires_in = expires_in.min(MAX_EXPIRES_IN);
     // DESIGN rule 1: a 0 or unreadable interval is treated like a missing one.
-    let interval = wire::seconds(&fields, "interval")
+    let read_interval = wire::seconds(&fields, "interval");
+    let interval = read_interval
+        .clone()
         .ok()
         .flatten()
         .filter(|d| !d.is_zero());
@@ -138,7 +190,13 @@ pub(crate) fn parse(
             expected: "a lifetime this clock can represent",
         })?;
     // One pass over what is left rather than a search per known name.
-    fields.retain(|name| !matches!(name, "verification_url" | "expires_in" | "interval"));
+    // An interval that does not read stays in `extra` for the curious.
+    let took_interval = read_interval.is_ok();
+    fields.retain(|name| match name {
+        "verification_url" | "expires_in" => false,
+        "interval" => !took_interval,
+        _ => true,
+    });
     Ok(DeviceAuthorization {
         device_code,
         interval,
@@ -159,7 +217,12 @@ mod tests {
     use super::*;
 
     fn parse_str(s: &str) -> Result<DeviceAuthorization, Problem> {
-        parse(serde_json::from_str(s).unwrap(), Instant::now())
+        let base = Url::parse("https://as.example/oauth/device").unwrap();
+        let rules = UriRules {
+            base: &base,
+            allow_insecure_http: false,
+        };
+        parse(serde_json::from_str(s).unwrap(), Instant::now(), &rules)
     }
 
     #[test]

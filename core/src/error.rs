@@ -5,7 +5,8 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::flow::RequestId;
+use crate::request_id::RequestId;
+use crate::safe_text::Safe;
 
 /// Which endpoint a request went to or an answer came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -74,14 +75,16 @@ impl ErrorResponse {
     }
 }
 
+/// The code and the first line of the description, through
+/// [`display_safe`](crate::display_safe).
 impl fmt::Display for ErrorResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}`", self.error)?;
+        write!(f, "`{}`", Safe(&self.error))?;
         if let Some(d) = &self.description {
             // Microsoft's descriptions end in "\r\nTrace ID: ..."; the first line is the message.
             let first = d.lines().next().unwrap_or("").trim();
             if !first.is_empty() {
-                write!(f, ": {first}")?;
+                write!(f, ": {}", Safe(first))?;
             }
         }
         Ok(())
@@ -115,6 +118,43 @@ pub enum Problem {
         /// What was expected instead.
         expected: &'static str,
     },
+    /// A verification URI the user cannot safely be sent to.
+    UnsafeUri {
+        /// The member: `verification_uri` or `verification_uri_complete`.
+        field: &'static str,
+        /// What was wrong with it.
+        reason: UriProblem,
+    },
+}
+
+/// Why a verification URI was refused. The user opens it and types a code there, so it must
+/// be a web page reached over https (or plain http that stays on this machine).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UriProblem {
+    /// Not a URL, even relative to the device authorization endpoint.
+    NotAUrl,
+    /// A scheme other than `https` or `http` (`javascript:`, `file:`, `data:`, ...).
+    Scheme,
+    /// No host to go to.
+    NoHost,
+    /// A user name or password in the authority (`https://good.example@evil.example/`).
+    Credentials,
+    /// Plain `http` on a host that is not loopback, without
+    /// [`allow_insecure_http`](crate::ConfigBuilder::allow_insecure_http).
+    InsecureHttp,
+}
+
+impl fmt::Display for UriProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            UriProblem::NotAUrl => "not a URL",
+            UriProblem::Scheme => "neither https nor http",
+            UriProblem::NoHost => "without a host",
+            UriProblem::Credentials => "carrying a user name or password",
+            UriProblem::InsecureHttp => "plain http to a host that is not loopback",
+        })
+    }
 }
 
 impl fmt::Display for Problem {
@@ -136,6 +176,9 @@ impl fmt::Display for Problem {
             Problem::EmptyField(name) => write!(f, "the member `{name}` is empty"),
             Problem::InvalidField { field, expected } => {
                 write!(f, "the member `{field}` is not {expected}")
+            }
+            Problem::UnsafeUri { field, reason } => {
+                write!(f, "the member `{field}` is {reason}")
             }
         }
     }
@@ -234,6 +277,9 @@ pub enum FlowError {
     Config(ConfigError),
     /// [`Flow::cancel`](crate::Flow::cancel) was called.
     Cancelled,
+    /// The flow found itself in a state it cannot be in: a bug in this crate. Never expected;
+    /// reported rather than guessed around.
+    Internal,
 }
 
 impl FlowError {
@@ -265,6 +311,7 @@ impl fmt::Display for FlowError {
             }
             FlowError::Config(e) => write!(f, "invalid configuration: {e}"),
             FlowError::Cancelled => f.write_str("the flow was cancelled"),
+            FlowError::Internal => f.write_str("internal error in the device-grant flow"),
         }
     }
 }

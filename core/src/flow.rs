@@ -8,32 +8,23 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http::{HeaderMap, Response, StatusCode};
+use http::Response;
 
+use crate::answer::{self, Answer, ErrorCode};
 use crate::config::Config;
 use crate::device::{self, Prompt};
 use crate::error::{
-    ConfigError, Endpoint, ErrorResponse, FlowError, InvalidResponse, Problem, TransportErrorKind,
-    UsageError,
+    ConfigError, Endpoint, FlowError, InvalidResponse, Problem, TransportErrorKind, UsageError,
 };
 use crate::request;
+use crate::request_id::RequestId;
 use crate::secret::RefreshToken;
 use crate::token::{self, TokenResponse};
-use crate::wire::{self, Fields};
-
-/// Identifies one request the flow asked for, so its answer can be matched to it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RequestId(u64);
-
-impl RequestId {
-    /// The number, for logs.
-    pub fn get(self) -> u64 {
-        self.0
-    }
-}
+use crate::wire;
 
 /// What the flow wants next. Call [`Flow::poll_output`] until it returns `Send`, `WaitUntil`,
 /// `AwaitResponse` or `Done`.
+#[must_use = "an output is an instruction: a dropped `Send` is a request never sent"]
 #[non_exhaustive]
 pub enum Output {
     /// Send this request and hand its answer to [`Flow::handle_response`] (any status), or
@@ -128,7 +119,8 @@ fn seconds(d: Duration) -> String {
 pub enum BackOffCause {
     /// The request did not get an answer (RFC 8628 §3.5: reduce the polling frequency).
     Transport(TransportErrorKind),
-    /// 429, 502, 503 or 504 without an OAuth error in the body (throttling, gateway pages).
+    /// 429, 502, 503 or 504 without an OAuth error in the body (throttling, gateway pages),
+    /// or 429 or 503 with an OAuth error the flow has no rule for (a rate limiter's own).
     Status(u16),
     /// The OAuth error `temporarily_unavailable`.
     TemporarilyUnavailable,
@@ -157,22 +149,29 @@ const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 ///
 /// See the crate documentation for the driver loop.
 #[derive(Debug)]
+#[must_use = "a flow does nothing until it is driven with `poll_output`"]
 pub struct Flow {
     config: Arc<Config>,
     now: Instant,
-    next_id: u64,
+    next_id: RequestId,
     events: Vec<Event>,
     state: State,
 }
 
+/// Each request's state keeps its request out in the same variant, so sending changes a
+/// field in place and never moves the state out.
 #[derive(Debug)]
 enum State {
-    Authorize,
-    Authorizing(RequestId),
+    /// Asking for a device code; `Some` while the request is out.
+    Authorize(Option<RequestId>),
     Polling(Polling),
-    Refresh(RefreshToken),
-    Refreshing(RequestId, RefreshToken),
+    /// Redeeming a refresh token; `Some` while the request is out.
+    Refresh(RefreshToken, Option<RequestId>),
     Done(Box<Result<TokenResponse, FlowError>>),
+    /// Only between [`Flow::transition`] taking the state and storing the next one, which it
+    /// does in one assignment: no code path can leave it behind. Should it ever be seen (a
+    /// bug), the flow ends with [`FlowError::Internal`] rather than guessing.
+    Transition,
 }
 
 struct Polling {
@@ -198,28 +197,15 @@ impl std::fmt::Debug for Polling {
     }
 }
 
-/// How an answer reads, whatever its status (DESIGN rule 8).
-enum Answer<'a> {
-    /// A body without an OAuth error at a 2xx status; status and content type are kept for
-    /// the report should the body fail validation.
-    Success {
-        fields: Fields<'a>,
-        status: u16,
-        content_type: Option<String>,
-    },
-    Error(ErrorResponse),
-    Retry {
-        status: u16,
-        retry_after: Option<Duration>,
-        content_type: Option<String>,
-    },
-    Invalid(InvalidResponse),
+/// The next state after an ended flow.
+fn done(result: Result<TokenResponse, FlowError>) -> State {
+    State::Done(Box::new(result))
 }
 
 impl Flow {
     /// Starts a device authorization grant (RFC 8628). `now` is the driver's clock.
     pub fn device(config: impl Into<Arc<Config>>, now: Instant) -> Flow {
-        Flow::new(config.into(), now, State::Authorize)
+        Flow::new(config.into(), now, State::Authorize(None))
     }
 
     /// Starts a refresh-token grant (RFC 6749 §6). When the server does not rotate the
@@ -229,20 +215,21 @@ impl Flow {
         refresh_token: RefreshToken,
         now: Instant,
     ) -> Flow {
-        Flow::new(config.into(), now, State::Refresh(refresh_token))
+        Flow::new(config.into(), now, State::Refresh(refresh_token, None))
     }
 
     fn new(config: Arc<Config>, now: Instant, state: State) -> Flow {
         Flow {
             config,
             now,
-            next_id: 0,
+            next_id: RequestId::FIRST,
             events: Vec::new(),
             state,
         }
     }
 
     /// The configuration this flow runs with.
+    #[must_use]
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -250,11 +237,13 @@ impl Flow {
     /// The largest body [`Flow::handle_response`] accepts. Read at most one byte more than
     /// this from the network and pass what you read: the flow then ends with
     /// [`Problem::BodyTooLarge`] instead of your program buffering a huge body.
+    #[must_use]
     pub fn body_limit(&self) -> usize {
         self.config.body_limit
     }
 
     /// When the device code expires, once it is known.
+    #[must_use]
     pub fn deadline(&self) -> Option<Instant> {
         match &self.state {
             State::Polling(p) => Some(p.deadline),
@@ -263,6 +252,7 @@ impl Flow {
     }
 
     /// The polling interval in force, once polling has started.
+    #[must_use]
     pub fn interval(&self) -> Option<Duration> {
         match &self.state {
             State::Polling(p) => Some(p.interval),
@@ -271,6 +261,7 @@ impl Flow {
     }
 
     /// Whether the flow has ended.
+    #[must_use]
     pub fn is_done(&self) -> bool {
         matches!(self.state, State::Done(_))
     }
@@ -287,26 +278,27 @@ impl Flow {
             return Output::Event(event);
         }
         let now = self.now;
-        match &mut self.state {
-            State::Done(result) => Output::Done((**result).clone()),
-            State::Authorizing(id) | State::Refreshing(id, _) => Output::AwaitResponse(*id),
-            State::Authorize => match &self.config.device_endpoint {
+        let id = self.next_id;
+        let config = &self.config;
+        let send = match &mut self.state {
+            State::Done(result) => return Output::Done((**result).clone()),
+            State::Transition => return self.finish(Err(FlowError::Internal)),
+            State::Authorize(Some(id)) | State::Refresh(_, Some(id)) => {
+                return Output::AwaitResponse(*id);
+            }
+            State::Authorize(in_flight) => match &config.device_endpoint {
                 Some((_, uri)) => {
-                    let request = request::device_authorization(&self.config, uri);
-                    let id = self.next_request_id();
-                    self.state = State::Authorizing(id);
-                    Output::Send { id, request }
+                    *in_flight = Some(id);
+                    request::device_authorization(config, uri)
                 }
-                None => self.finish(Err(FlowError::Config(ConfigError::MissingDeviceEndpoint))),
+                None => {
+                    return self.finish(Err(FlowError::Config(ConfigError::MissingDeviceEndpoint)));
+                }
             },
-            State::Refresh(token) => {
-                // Moved out here; the state is replaced right below.
-                let token = std::mem::replace(token, RefreshToken::new(String::new()));
-                let body = request::refresh_body(&self.config, &token);
-                let request = request::post(&self.config, &self.config.token_endpoint.1, body);
-                let id = self.next_request_id();
-                self.state = State::Refreshing(id, token);
-                Output::Send { id, request }
+            State::Refresh(token, in_flight) => {
+                *in_flight = Some(id);
+                let body = request::refresh_body(config, token);
+                request::post(config, &config.token_endpoint.1, body)
             }
             State::Polling(p) => {
                 if let Some(id) = p.in_flight {
@@ -318,14 +310,12 @@ impl Flow {
                 if now < p.next_at {
                     return Output::WaitUntil(p.next_at.min(p.deadline));
                 }
-                let body = p.body.clone();
-                let id = RequestId(self.next_id);
-                self.next_id += 1;
                 p.in_flight = Some(id);
-                let request = request::post(&self.config, &self.config.token_endpoint.1, body);
-                Output::Send { id, request }
+                request::post(config, &config.token_endpoint.1, p.body.clone())
             }
-        }
+        };
+        self.next_id = id.next();
+        Output::Send { id, request: send }
     }
 
     /// Hands in the answer to request `id`, whatever its status. Pass the body as read, at
@@ -341,22 +331,23 @@ impl Flow {
         let now = self.now;
         let (parts, body) = response.into_parts();
         let endpoint = match self.state {
-            State::Authorizing(_) => Endpoint::DeviceAuthorization,
+            State::Authorize(_) => Endpoint::DeviceAuthorization,
             _ => Endpoint::Token,
         };
-        let answer = classify(
+        let answer = answer::classify(
             endpoint,
             parts.status,
             &parts.headers,
             body.as_ref(),
             self.config.body_limit,
         );
-        match std::mem::replace(&mut self.state, State::Authorize) {
-            State::Authorizing(_) => self.on_authorization(answer, now),
-            State::Refreshing(_, used) => self.on_refresh(answer, used, now),
-            State::Polling(p) => self.on_poll(p, answer, now),
-            other => self.state = other,
-        }
+        self.transition(|flow, state| match state {
+            State::Authorize(_) => flow.on_authorization(answer, now),
+            State::Refresh(used, _) => flow.on_refresh(answer, used, now),
+            State::Polling(p) => flow.on_poll(p, answer, now),
+            // `expect` let through only states with a request out.
+            other @ (State::Done(_) | State::Transition) => other,
+        });
         Ok(())
     }
 
@@ -372,26 +363,22 @@ impl Flow {
         self.expect(id)?;
         self.tick(now);
         let now = self.now;
-        match std::mem::replace(&mut self.state, State::Authorize) {
-            State::Authorizing(_) => {
-                self.end(Err(FlowError::Transport {
-                    endpoint: Endpoint::DeviceAuthorization,
-                    kind,
-                }));
-            }
-            State::Refreshing(..) => {
-                self.end(Err(FlowError::Transport {
-                    endpoint: Endpoint::Token,
-                    kind,
-                }));
-            }
+        self.transition(|flow, state| match state {
+            State::Authorize(_) => done(Err(FlowError::Transport {
+                endpoint: Endpoint::DeviceAuthorization,
+                kind,
+            })),
+            State::Refresh(..) => done(Err(FlowError::Transport {
+                endpoint: Endpoint::Token,
+                kind,
+            })),
             State::Polling(mut p) => {
                 p.in_flight = None;
-                self.back_off(&mut p, BackOffCause::Transport(kind), None, now);
-                self.state = State::Polling(p);
+                flow.back_off(&mut p, BackOffCause::Transport(kind), None, now);
+                State::Polling(p)
             }
-            other => self.state = other,
-        }
+            other @ (State::Done(_) | State::Transition) => other,
+        });
         Ok(())
     }
 
@@ -406,23 +393,27 @@ impl Flow {
             && p.in_flight.is_none()
             && self.now >= p.deadline
         {
-            self.end(Err(FlowError::Expired(None)));
+            self.state = done(Err(FlowError::Expired(None)));
         }
         Ok(())
     }
 
-    /// Ends the flow with [`FlowError::Cancelled`], unless it has already ended. An answer to
-    /// a request still out is then refused with [`UsageError::Finished`].
+    /// Ends the flow with [`FlowError::Cancelled`], unless it has already ended, and drops
+    /// every queued output: the next [`Flow::poll_output`] is the `Done`. An answer to a
+    /// request still out is then refused with [`UsageError::Finished`].
     pub fn cancel(&mut self) {
         if !self.is_done() {
-            self.end(Err(FlowError::Cancelled));
+            // DESIGN rule 12: nothing queued survives, not even a UserCode not yet shown.
+            self.events = Vec::new();
+            self.state = done(Err(FlowError::Cancelled));
         }
     }
 
-    fn next_request_id(&mut self) -> RequestId {
-        let id = RequestId(self.next_id);
-        self.next_id += 1;
-        id
+    /// Moves the state out, computes the next one and stores it, in one assignment: every
+    /// branch of `next` has to name a state, so none can leave a stale one behind.
+    fn transition(&mut self, next: impl FnOnce(&mut Flow, State) -> State) {
+        let state = std::mem::replace(&mut self.state, State::Transition);
+        self.state = next(self, state);
     }
 
     fn tick(&mut self, now: Instant) {
@@ -433,9 +424,9 @@ impl Flow {
     fn expect(&self, id: RequestId) -> Result<(), UsageError> {
         let waiting = match &self.state {
             State::Done(_) => return Err(UsageError::Finished),
-            State::Authorizing(w) | State::Refreshing(w, _) => Some(*w),
+            State::Authorize(w) | State::Refresh(_, w) => *w,
             State::Polling(p) => p.in_flight,
-            State::Authorize | State::Refresh(_) => None,
+            State::Transition => None,
         };
         if waiting == Some(id) {
             Ok(())
@@ -445,52 +436,47 @@ impl Flow {
     }
 
     fn finish(&mut self, result: Result<TokenResponse, FlowError>) -> Output {
-        self.state = State::Done(Box::new(result.clone()));
+        self.state = done(result.clone());
         Output::Done(result)
     }
 
-    /// Ends the flow where no output is returned; `poll_output` hands the result out later.
-    /// Unlike `finish`, no copy of the result is made only to be dropped.
-    fn end(&mut self, result: Result<TokenResponse, FlowError>) {
-        self.state = State::Done(Box::new(result));
-    }
-
-    fn on_authorization(&mut self, answer: Answer<'_>, now: Instant) {
+    fn on_authorization(&mut self, answer: Answer<'_>, now: Instant) -> State {
         let (fields, status, content_type) = match answer {
             Answer::Success {
                 fields,
                 status,
                 content_type,
             } => (fields, status, content_type),
-            Answer::Error(e) => {
-                self.end(Err(FlowError::OAuth(e)));
-                return;
-            }
+            Answer::Error { error, .. } => return done(Err(FlowError::OAuth(error))),
             Answer::Retry {
                 status,
                 content_type,
                 ..
             } => {
-                self.end(Err(invalid(
+                return done(Err(invalid(
                     Endpoint::DeviceAuthorization,
                     status,
                     content_type,
                     Problem::UnexpectedStatus,
                 )));
-                return;
             }
-            Answer::Invalid(i) => {
-                self.end(Err(FlowError::InvalidResponse(i)));
-                return;
-            }
+            Answer::Invalid(i) => return done(Err(FlowError::InvalidResponse(i))),
         };
-        match device::parse(fields, now) {
+        let uris = device::UriRules {
+            base: self
+                .config
+                .device_endpoint
+                .as_ref()
+                .map_or(&self.config.token_endpoint.0, |(url, _)| url),
+            allow_insecure_http: self.config.allow_insecure_http,
+        };
+        match device::parse(fields, now, &uris) {
             Ok(auth) => {
                 let interval = auth.interval.unwrap_or(self.config.default_interval);
                 let deadline = auth.prompt.expires_at;
                 let body = request::poll_body(&self.config, &auth.device_code);
                 self.events.push(Event::UserCode(auth.prompt));
-                self.state = State::Polling(Polling {
+                State::Polling(Polling {
                     body,
                     deadline,
                     interval,
@@ -499,21 +485,19 @@ impl Flow {
                     next_at: now.checked_add(interval).unwrap_or(deadline),
                     in_flight: None,
                     failures: 0,
-                });
+                })
             }
-            Err(problem) => {
-                self.end(Err(invalid(
-                    Endpoint::DeviceAuthorization,
-                    status,
-                    content_type,
-                    problem,
-                )));
-            }
+            Err(problem) => done(Err(invalid(
+                Endpoint::DeviceAuthorization,
+                status,
+                content_type,
+                problem,
+            ))),
         }
     }
 
-    fn on_refresh(&mut self, answer: Answer<'_>, used: RefreshToken, now: Instant) {
-        let result = match answer {
+    fn on_refresh(&mut self, answer: Answer<'_>, used: RefreshToken, now: Instant) -> State {
+        done(match answer {
             Answer::Success {
                 fields,
                 status,
@@ -527,7 +511,7 @@ impl Flow {
                 }
                 Err(problem) => Err(invalid(Endpoint::Token, status, content_type, problem)),
             },
-            Answer::Error(e) => Err(FlowError::OAuth(e)),
+            Answer::Error { error, .. } => Err(FlowError::OAuth(error)),
             Answer::Retry {
                 status,
                 content_type,
@@ -539,73 +523,88 @@ impl Flow {
                 Problem::UnexpectedStatus,
             )),
             Answer::Invalid(i) => Err(FlowError::InvalidResponse(i)),
-        };
-        self.end(result);
+        })
     }
 
-    fn on_poll(&mut self, mut p: Polling, answer: Answer<'_>, now: Instant) {
+    fn on_poll(&mut self, mut p: Polling, answer: Answer<'_>, now: Instant) -> State {
         p.in_flight = None;
-        match answer {
+        let error = match answer {
             Answer::Success {
                 fields,
                 status,
                 content_type,
             } => {
-                let result = token::parse(fields, self.config.profile.comma_scopes(), now)
-                    .map_err(|problem| invalid(Endpoint::Token, status, content_type, problem));
-                self.end(result);
+                return done(
+                    token::parse(fields, self.config.profile.comma_scopes(), now)
+                        .map_err(|problem| invalid(Endpoint::Token, status, content_type, problem)),
+                );
             }
-            Answer::Error(e) => match e.error() {
-                "authorization_pending" => {
-                    p.failures = 0;
-                    // Counted from the answer, not the request: spacing between arrivals at
-                    // the server then never falls below the interval.
-                    p.next_at = now.checked_add(p.interval).unwrap_or(p.deadline);
-                    self.state = State::Polling(p);
-                }
-                "slow_down" => {
-                    p.failures = 0;
-                    let mut interval = p.interval.saturating_add(SLOW_DOWN_STEP);
-                    // GitHub sends the new interval along; it may be larger still.
-                    if let Ok(Some(sent)) = wire::seconds_of(e.extra.get("interval"), "interval") {
-                        interval = interval.max(sent);
-                    }
-                    p.interval = interval;
-                    p.next_at = now.checked_add(interval).unwrap_or(p.deadline);
-                    self.events.push(Event::SlowDown { interval });
-                    self.state = State::Polling(p);
-                }
-                "access_denied" | "authorization_declined" => {
-                    self.end(Err(FlowError::Denied(e)));
-                }
-                "expired_token" | "code_expired" => {
-                    self.end(Err(FlowError::Expired(Some(e))));
-                }
-                "temporarily_unavailable" => {
-                    // RFC 6749 §5.2 defines no Retry-After for it, but a server may send one.
-                    self.back_off(&mut p, BackOffCause::TemporarilyUnavailable, None, now);
-                    self.state = State::Polling(p);
-                }
-                _ => {
-                    self.end(Err(FlowError::OAuth(e)));
-                }
-            },
             Answer::Retry {
                 status,
                 retry_after,
                 ..
             } => {
                 self.back_off(&mut p, BackOffCause::Status(status), retry_after, now);
-                self.state = State::Polling(p);
+                return State::Polling(p);
             }
-            Answer::Invalid(i) => {
-                self.end(Err(FlowError::InvalidResponse(i)));
+            Answer::Invalid(i) => return done(Err(FlowError::InvalidResponse(i))),
+            Answer::Error {
+                code,
+                error,
+                retry_after,
+            } => (code, error, retry_after),
+        };
+        match error {
+            (ErrorCode::AuthorizationPending, _, retry_after) => {
+                p.failures = 0;
+                // Counted from the answer, not the request: spacing between arrivals at
+                // the server then never falls below the interval.
+                let wait = p.interval.max(retry_after.unwrap_or_default());
+                p.next_at = now.checked_add(wait).unwrap_or(p.deadline);
+                State::Polling(p)
             }
+            (ErrorCode::SlowDown, e, retry_after) => {
+                p.failures = 0;
+                let mut interval = p.interval.saturating_add(SLOW_DOWN_STEP);
+                // GitHub sends the new interval along; it may be larger still.
+                if let Ok(Some(sent)) = wire::seconds_of(e.extra.get("interval"), "interval") {
+                    interval = interval.max(sent);
+                }
+                p.interval = interval;
+                // The interval stays what slow_down makes it; a Retry-After only delays
+                // this one poll.
+                let wait = interval.max(retry_after.unwrap_or_default());
+                p.next_at = now.checked_add(wait).unwrap_or(p.deadline);
+                self.events.push(Event::SlowDown { interval });
+                State::Polling(p)
+            }
+            (ErrorCode::AccessDenied | ErrorCode::AuthorizationDeclined, e, _) => {
+                done(Err(FlowError::Denied(e)))
+            }
+            (ErrorCode::ExpiredToken | ErrorCode::CodeExpired, e, _) => {
+                done(Err(FlowError::Expired(Some(e))))
+            }
+            (ErrorCode::TemporarilyUnavailable, _, retry_after) => {
+                self.back_off(
+                    &mut p,
+                    BackOffCause::TemporarilyUnavailable,
+                    retry_after,
+                    now,
+                );
+                State::Polling(p)
+            }
+            // DESIGN rule 11: 429 and 503 say "not now" whatever words come with them (a rate
+            // limiter's `{"error":"Too Many Requests"}`, Google's `rate_limit_exceeded`).
+            (ErrorCode::Other, e, retry_after) if matches!(e.status, 429 | 503) => {
+                self.back_off(&mut p, BackOffCause::Status(e.status), retry_after, now);
+                State::Polling(p)
+            }
+            (ErrorCode::Other, e, _) => done(Err(FlowError::OAuth(e))),
         }
     }
 
     /// DESIGN rule 2: double the wait on each failure in a row, cap it, never go below the
-    /// interval, and honour `Retry-After`.
+    /// interval (nor reach it after a time-out), and honour `Retry-After`.
     fn back_off(
         &mut self,
         p: &mut Polling,
@@ -616,10 +615,18 @@ impl Flow {
         p.failures = p.failures.saturating_add(1);
         let factor = 1u32.checked_shl(p.failures.min(31)).unwrap_or(u32::MAX);
         let doubled = p.interval.max(MIN_BACKOFF).saturating_mul(factor);
-        let delay = doubled
-            .min(self.config.max_backoff)
-            .max(p.interval)
-            .max(retry_after.unwrap_or_default());
+        let mut delay = doubled.min(self.config.max_backoff).max(p.interval);
+        // A poll that timed out or broke mid-answer may have reached the server, and its
+        // lost answer may have been a slow_down: wait longer than the interval, even past
+        // the cap, so that a server counting arrivals never sees two within one interval.
+        if matches!(
+            cause,
+            BackOffCause::Transport(TransportErrorKind::Timeout | TransportErrorKind::Io)
+        ) {
+            delay = delay.max(p.interval.saturating_add(SLOW_DOWN_STEP));
+        }
+        // DESIGN rule 11: a Retry-After is honoured, whatever the body said.
+        let delay = delay.max(retry_after.unwrap_or_default());
         p.next_at = now.checked_add(delay).unwrap_or(p.deadline);
         self.events.push(Event::BackOff { delay, cause });
     }
@@ -637,96 +644,4 @@ fn invalid(
         content_type,
         problem,
     })
-}
-
-/// DESIGN rule 8: the body decides. An `error` member makes an OAuth error at any status
-/// (GitHub sends them with 200, Google with 428 and 403, Auth0 with 403 and 429).
-fn classify<'a>(
-    endpoint: Endpoint,
-    status: StatusCode,
-    headers: &HeaderMap,
-    body: &'a [u8],
-    limit: usize,
-) -> Answer<'a> {
-    let code = status.as_u16();
-    let content_type = || {
-        headers
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    if body.len() > limit {
-        return Answer::Invalid(InvalidResponse {
-            endpoint,
-            status: code,
-            content_type: content_type(),
-            problem: Problem::BodyTooLarge { limit },
-        });
-    }
-    let retryable = matches!(code, 429 | 502 | 503 | 504);
-    match wire::parse_body(headers, body) {
-        Ok(mut fields) => {
-            if let Some(error) = take_error_code(&mut fields) {
-                let description = take_string(&mut fields, "error_description");
-                let uri = take_string(&mut fields, "error_uri");
-                return Answer::Error(ErrorResponse {
-                    endpoint,
-                    status: code,
-                    error,
-                    description,
-                    uri,
-                    extra: fields.into_map(),
-                });
-            }
-            if status.is_success() {
-                Answer::Success {
-                    fields,
-                    status: code,
-                    content_type: content_type(),
-                }
-            } else if retryable {
-                Answer::Retry {
-                    status: code,
-                    retry_after: wire::retry_after(headers),
-                    content_type: content_type(),
-                }
-            } else {
-                Answer::Invalid(InvalidResponse {
-                    endpoint,
-                    status: code,
-                    content_type: content_type(),
-                    problem: Problem::UnexpectedStatus,
-                })
-            }
-        }
-        Err(_) if retryable => Answer::Retry {
-            status: code,
-            retry_after: wire::retry_after(headers),
-            content_type: content_type(),
-        },
-        Err(problem) => Answer::Invalid(InvalidResponse {
-            endpoint,
-            status: code,
-            content_type: content_type(),
-            problem,
-        }),
-    }
-}
-
-/// The `error` member, or Google's quota answer `{"error_code": "rate_limit_exceeded"}`.
-fn take_error_code(fields: &mut Fields<'_>) -> Option<String> {
-    let name = ["error", "error_code"].into_iter().find(
-        |name| matches!(fields.get(name), Some(serde_json::Value::String(s)) if !s.is_empty()),
-    )?;
-    take_string(fields, name)
-}
-
-fn take_string(fields: &mut Fields<'_>, name: &str) -> Option<String> {
-    match fields.get(name) {
-        Some(serde_json::Value::String(_)) => match fields.remove(name) {
-            Some(serde_json::Value::String(s)) => Some(s),
-            _ => None,
-        },
-        _ => None,
-    }
 }

@@ -80,12 +80,34 @@
 //!   the server sent.
 //! - Secrets ([`DeviceCode`], [`AccessToken`], [`RefreshToken`], [`IdToken`],
 //!   [`ClientSecret`]) print as `[redacted]` and are read only through `.secret()`.
+//! - `Retry-After` (seconds, or an HTTP-date in any of the three RFC 9110 formats) is a floor
+//!   for the next wait whatever the body says; 429 and 503 with an OAuth error the flow has
+//!   no rule for back off instead of ending; after a time-out the next wait is longer than
+//!   the interval, even above the back-off cap.
+//! - Only the required members are validated: an optional member of an unexpected type
+//!   (`"scope": 42`, `"expires_in": "3600s"`, a numeric `message`) stays in `extra` and the
+//!   answer is kept.
+//! - Server text is untrusted: every `Display` that shows it ([`Prompt`], [`Event`],
+//!   [`ErrorResponse`], [`FlowError`]) goes through [`display_safe`], which removes terminal
+//!   escape sequences and shows controls, bidi and invisible characters as `\u{..}`;
+//!   accessors return the raw value. Use [`display_safe`] for any other server string you
+//!   print.
+//! - Verification URIs must be absolute `https`, or `http` on a loopback host (or anywhere
+//!   after [`ConfigBuilder::allow_insecure_http`]), with no credentials in them; relative ones
+//!   are resolved against the device authorization endpoint. Anything else ends the flow
+//!   with [`Problem::UnsafeUri`].
+//! - [`Flow::cancel`] drops every queued output: the next `poll_output` is the `Done`.
+//! - A token stored with [`TokenResponse::to_json_with_secrets`] comes back with
+//!   [`TokenResponse::from_json`].
 //!
 //! # Providers
 //!
 //! [`Config::microsoft`], [`Config::azure_ad_v1`], [`Config::google`] and [`Config::github`]
 //! preset the endpoints and the request dialect ([`Profile`]); any RFC 8628 server works with
-//! [`Config::builder`].
+//! [`Config::builder`]. The presets are built from a catalogue, [`Preset`]: per provider its
+//! endpoints (per tenant where there are tenants), default client authentication, what it
+//! requires (a scope, a resource, a secret) and its dialect, for programs that let their
+//! users pick a provider.
 //!
 //! # Driving it
 //!
@@ -105,26 +127,34 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod answer;
+mod catalogue;
 mod config;
 mod device;
 mod error;
 mod flow;
 mod profile;
 mod request;
+mod request_id;
+mod safe_text;
 mod secret;
 mod token;
 mod wire;
 
+pub use answer::ErrorCode;
+pub use catalogue::{DefaultAuth, Endpoints, Preset, Requirements};
 pub use config::{
     ClientAuth, Config, ConfigBuilder, DEFAULT_BODY_LIMIT, DEFAULT_INTERVAL, DEFAULT_MAX_BACKOFF,
 };
 pub use device::Prompt;
 pub use error::{
     ConfigError, Endpoint, ErrorResponse, FlowError, InvalidResponse, Problem, TransportErrorKind,
-    UsageError,
+    UriProblem, UsageError,
 };
-pub use flow::{BackOffCause, Event, Flow, Output, RequestId};
+pub use flow::{BackOffCause, Event, Flow, Output};
 pub use profile::{DEVICE_CODE_GRANT, Profile};
+pub use request_id::RequestId;
+pub use safe_text::display_safe;
 pub use secret::{AccessToken, ClientSecret, DeviceCode, IdToken, RefreshToken};
 pub use token::TokenResponse;
 

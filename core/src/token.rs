@@ -110,6 +110,26 @@ impl TokenResponse {
         }
         Value::Object(out)
     }
+
+    /// The inverse of [`TokenResponse::to_json_with_secrets`]: a token response read back
+    /// from that JSON, as if it had arrived at `received_at`. The same validation applies as
+    /// to a server's answer.
+    ///
+    /// `expires_in` counts from `received_at`, so pass the instant the JSON was written for
+    /// the same expiry (`from_json(&t.to_json_with_secrets(), t.received_at()) == t`, save
+    /// for [`TokenResponse::refresh_token_issued`], which is then true whenever there is a
+    /// refresh token). When the JSON comes back in another process, whose `Instant`s mean
+    /// nothing to this one, write the remaining lifetime as `expires_in` and pass the
+    /// present instant.
+    pub fn from_json(json: &Value, received_at: Instant) -> Result<TokenResponse, Problem> {
+        let Value::Object(members) = json else {
+            return Err(Problem::Unreadable {
+                looked_like: "a JSON value other than an object",
+            });
+        };
+        // Written with space-separated scopes, whatever the provider sent.
+        parse(Fields::from_map(members.clone()), false, received_at)
+    }
 }
 
 /// Reads and validates a success body (DESIGN rule 9: a non-empty `access_token` and a
@@ -122,35 +142,31 @@ pub(crate) fn parse(
     // Members are moved out, not copied; what is left over becomes `extra`.
     let access_token = AccessToken::new(wire::take_required_string(&mut fields, "access_token")?);
     let token_type = wire::take_required_string(&mut fields, "token_type")?;
-    let expires_in = wire::seconds(&fields, "expires_in")?;
-    let refresh_token = wire::take_string(&mut fields, "refresh_token")?
+    // DESIGN rule 13: the optional members below are taken when they read as expected;
+    // otherwise they stay in `extra` and the token is kept.
+    let expires_in = wire::seconds(&fields, "expires_in").ok().flatten();
+    let refresh_token = wire::take_optional_string(&mut fields, "refresh_token")
         .filter(|s| !s.is_empty())
         .map(RefreshToken::from);
-    let id_token = wire::take_string(&mut fields, "id_token")?
+    let id_token = wire::take_optional_string(&mut fields, "id_token")
         .filter(|s| !s.is_empty())
         .map(IdToken::from);
     let scopes = match fields.get("scope") {
-        None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(split_scopes(s, comma_scopes)),
-        Some(Value::Array(items)) => Some(
-            items
-                .iter()
-                .map(|v| v.as_str().map(str::to_owned))
-                .collect::<Option<Vec<_>>>()
-                .ok_or(Problem::InvalidField {
-                    field: "scope",
-                    expected: "a string or a list of strings",
-                })?,
-        ),
-        Some(_) => {
-            return Err(Problem::InvalidField {
-                field: "scope",
-                expected: "a string or a list of strings",
-            });
-        }
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>(),
+        _ => None,
     };
+    let took_scope = scopes.is_some();
+    let took_expiry = expires_in.is_some();
     // One pass over what is left rather than a search per known name.
-    fields.retain(|name| !matches!(name, "expires_in" | "scope"));
+    fields.retain(|name| match name {
+        "expires_in" => !took_expiry,
+        "scope" => !took_scope,
+        _ => true,
+    });
     Ok(TokenResponse {
         access_token,
         token_type,
@@ -231,16 +247,14 @@ mod tests {
                 ..
             })
         ));
-        assert!(matches!(
-            parse_json(
-                r#"{"access_token":"x","token_type":"b","expires_in":-3}"#,
-                false
-            ),
-            Err(Problem::InvalidField {
-                field: "expires_in",
-                ..
-            })
-        ));
+        // An impossible lifetime is not a reason to lose the token: it stays in `extra`.
+        let t = parse_json(
+            r#"{"access_token":"x","token_type":"b","expires_in":-3}"#,
+            false,
+        )
+        .unwrap();
+        assert_eq!(t.expires_in(), None);
+        assert_eq!(t.extra()["expires_in"], -3);
     }
 
     #[test]
@@ -284,5 +298,30 @@ mod tests {
         assert_eq!(v["scope"], "a b");
         assert_eq!(v["x"], 1);
         assert!(!format!("{t:?}").contains("\"at\""));
+    }
+
+    #[test]
+    fn from_json_is_the_inverse_of_to_json_with_secrets() {
+        let t0 = Instant::now();
+        let t = parse(
+            serde_json::from_str(r#"{"access_token":"at","token_type":"bearer","expires_in":"60","refresh_token":"rt","id_token":"it","scope":"repo,gist","expires_on":"2000"}"#)
+                .unwrap(),
+            true,
+            t0,
+        )
+        .unwrap();
+        let back = TokenResponse::from_json(&t.to_json_with_secrets(), t0).unwrap();
+        assert_eq!(back, t);
+        assert_eq!(
+            back.expires_at(back.received_at()),
+            Some(t0 + Duration::from_secs(60))
+        );
+        assert_eq!(back.scopes().unwrap(), ["repo", "gist"]);
+        assert_eq!(back.extra()["expires_on"], "2000");
+        assert_eq!(
+            TokenResponse::from_json(&serde_json::json!({"token_type": "b"}), t0),
+            Err(Problem::MissingField("access_token"))
+        );
+        assert!(TokenResponse::from_json(&serde_json::json!([1]), t0).is_err());
     }
 }

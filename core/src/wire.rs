@@ -39,6 +39,14 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// The members of an object already parsed, such as a stored token response.
+    pub(crate) fn from_map(map: Map<String, Value>) -> Fields<'static> {
+        Fields {
+            pairs: map.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect(),
+            first_wins: false,
+        }
+    }
+
     pub(crate) fn get(&self, name: &str) -> Option<&Value> {
         self.position(name).map(|at| &self.pairs[at].1)
     }
@@ -233,6 +241,23 @@ pub(crate) fn take_string(
     }
 }
 
+/// Removes an optional string member and hands it over. A member of another type is left
+/// where it is, to end up in `extra` (DESIGN rule 13: a cosmetic member never costs the
+/// answer).
+pub(crate) fn take_optional_string(fields: &mut Fields<'_>, name: &str) -> Option<String> {
+    match fields.get(name)? {
+        Value::String(_) => match fields.remove(name) {
+            Some(Value::String(s)) => Some(s),
+            _ => None,
+        },
+        Value::Null => {
+            fields.remove(name);
+            None
+        }
+        _ => None,
+    }
+}
+
 /// Removes a required, non-empty string member and hands it over.
 pub(crate) fn take_required_string(
     fields: &mut Fields<'_>,
@@ -294,9 +319,9 @@ pub(crate) fn seconds_of(
 }
 
 /// `Retry-After` (RFC 9110 §10.2.3) as a delay. Delay-seconds are used as they are. An
-/// HTTP-date is measured against the response's own `Date` header, so no wall clock is
-/// needed; without a `Date` header (or with a date in another format) it is ignored and the
-/// usual back-off applies.
+/// HTTP-date (any of the three formats) is measured against the response's own `Date`
+/// header, so no wall clock is needed; without a readable `Date` header it is ignored and
+/// the usual back-off applies.
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(secs) = value.parse::<u64>() {
@@ -307,23 +332,57 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     Some(Duration::from_secs(at.saturating_sub(date)))
 }
 
-/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, the form RFC 9110 §5.6.7 requires
-/// senders to use) into seconds since the Unix epoch.
+/// Parses an HTTP-date (RFC 9110 §5.6.7) into seconds since the Unix epoch, in any of the
+/// three formats a recipient must accept:
+///
+/// - IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT` (what senders must use);
+/// - obsolete RFC 850: `Sunday, 06-Nov-94 08:49:37 GMT` (a two-digit year);
+/// - ANSI C `asctime()`: `Sun Nov  6 08:49:37 1994`.
 pub(crate) fn parse_http_date(s: &str) -> Option<u64> {
-    let b = s.as_bytes();
-    if b.len() != 29 || &b[3..5] != b", " || &b[25..] != b" GMT" {
-        return None;
-    }
-    let num = |range: std::ops::Range<usize>| -> Option<u64> {
-        let part = s.get(range)?;
-        if part.bytes().all(|c| c.is_ascii_digit()) {
-            part.parse().ok()
+    let (day, month, year, time) = if let Some((_, rest)) = s.split_once(", ") {
+        if let Some(rest) = rest.strip_suffix(" GMT") {
+            if rest.as_bytes().get(2) == Some(&b'-') {
+                // RFC 850: "06-Nov-94 08:49:37".
+                let (date, time) = rest.split_once(' ')?;
+                let mut parts = date.split('-');
+                let (day, month, yy) = (parts.next()?, parts.next()?, parts.next()?);
+                if parts.next().is_some() || yy.len() != 2 {
+                    return None;
+                }
+                // RFC 9110 asks for the year within 50 years of now; the core reads no
+                // clock, so two-digit years are placed in 1970..=2069.
+                let yy = digits(yy)?;
+                let year = if yy < 70 { 2000 + yy } else { 1900 + yy };
+                (digits(day)?, month, year, time)
+            } else {
+                // IMF-fixdate: "06 Nov 1994 08:49:37".
+                let mut parts = rest.split(' ');
+                let (day, month, year, time) =
+                    (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+                if parts.next().is_some() || day.len() != 2 || year.len() != 4 {
+                    return None;
+                }
+                (digits(day)?, month, digits(year)?, time)
+            }
         } else {
-            None
+            return None;
         }
+    } else {
+        // asctime: "Sun Nov  6 08:49:37 1994"; a one-digit day is padded with a space.
+        let mut parts = s.split(' ').filter(|p| !p.is_empty());
+        let (_weekday, month, day, time, year) = (
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+        );
+        if parts.next().is_some() || day.len() > 2 || year.len() != 4 {
+            return None;
+        }
+        (digits(day)?, month, digits(year)?, time)
     };
-    let day = num(5..7)?;
-    let month = match s.get(8..11)? {
+    let month = match month {
         "Jan" => 1,
         "Feb" => 2,
         "Mar" => 3,
@@ -338,11 +397,12 @@ pub(crate) fn parse_http_date(s: &str) -> Option<u64> {
         "Dec" => 12,
         _ => return None,
     };
-    let year = num(12..16)?;
-    let (hour, minute, second) = (num(17..19)?, num(20..22)?, num(23..25)?);
-    if b[7] != b' ' || b[11] != b' ' || b[16] != b' ' || b[19] != b':' || b[22] != b':' {
+    let mut hms = time.split(':');
+    let (hour, minute, second) = (hms.next()?, hms.next()?, hms.next()?);
+    if hms.next().is_some() || [hour, minute, second].iter().any(|p| p.len() != 2) {
         return None;
     }
+    let (hour, minute, second) = (digits(hour)?, digits(minute)?, digits(second)?);
     if !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 || year < 1970 {
         return None;
     }
@@ -358,6 +418,14 @@ pub(crate) fn parse_http_date(s: &str) -> Option<u64> {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = (era * 146_097 + doe).checked_sub(719_468)?;
     Some(days * 86_400 + hour * 3_600 + minute * 60 + second)
+}
+
+/// A run of ASCII digits (no sign, no spaces) as a number.
+fn digits(s: &str) -> Option<u64> {
+    if s.is_empty() || s.len() > 4 || !s.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
 }
 
 #[cfg(test)]
@@ -493,7 +561,25 @@ mod tests {
             parse_http_date("Sat, 29 Feb 2020 23:59:59 GMT"),
             Some(1_583_020_799)
         );
-        assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), None);
+        // The two obsolete formats RFC 9110 §5.6.7 still asks recipients to read.
+        assert_eq!(
+            parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"),
+            Some(784_111_777)
+        );
+        assert_eq!(
+            parse_http_date("Sun Nov  6 08:49:37 1994"),
+            Some(784_111_777)
+        );
+        assert_eq!(
+            parse_http_date("Thursday, 01-Jan-30 00:00:00 GMT"),
+            Some(1_893_456_000)
+        );
+        assert_eq!(
+            parse_http_date("Sun Nov 16 08:49:37 1994"),
+            Some(784_975_777)
+        );
+        assert_eq!(parse_http_date("Sun Nov 6 08:49:37 94"), None);
+        assert_eq!(parse_http_date("Sunday, 06-Nov-1994 08:49:37 GMT"), None);
         assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 UTC"), None);
         assert_eq!(parse_http_date("Sun, 06 Xyz 1994 08:49:37 GMT"), None);
         assert_eq!(parse_http_date("Sun, 0€ Nov 1994 08:49:37 GM"), None);

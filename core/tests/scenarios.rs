@@ -721,7 +721,8 @@ fn throttling_and_gateways_back_off_and_honour_retry_after() {
                 "retry-after",
                 "45",
             ),
-            10.0,
+            // DESIGN rule 11: Retry-After is honoured whatever the body says.
+            45.0,
             BackOffCause::TemporarilyUnavailable,
         ),
     ];

@@ -69,14 +69,14 @@ pub fn refresh_cache(
     previous: &TokenCache,
     secret: Option<&str>,
 ) -> Result<(TokenResponse, TokenCache), CliError> {
-    let Some(refresh_token) = previous.refresh_token.clone() else {
+    let Some(refresh_token) = previous.token.refresh_token().cloned() else {
         return Err(CliError::cache(format!(
             "the cache {} holds no refresh token (the server issued none); run login again",
             path.display()
         )));
     };
     let config = previous.client.config(secret, &[])?;
-    let response = http.refresh(config, RefreshToken::new(refresh_token))?;
+    let response = http.refresh(config, refresh_token)?;
     let next = TokenCache::from_response(
         &response,
         previous.client.clone(),

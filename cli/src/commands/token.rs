@@ -17,7 +17,7 @@ pub fn run(args: &TokenArgs) -> Result<(), CliError> {
     if !current.needs_refresh(SystemTime::now(), args.min_valid) {
         return output::print_cached(&current, args.output, SystemTime::now());
     }
-    if current.refresh_token.is_none() {
+    if current.token.refresh_token().is_none() {
         return Err(CliError::cache(format!(
             "the token in {} expires within {} and there is no refresh token to renew it; run login again",
             args.cache.display(),

@@ -1,0 +1,173 @@
+//! How an answer reads, whatever its status (DESIGN rule 8): a success body, an OAuth error
+//! with its code, something to retry, or something unusable. The flow's transitions match on
+//! what this module decides and never look at status codes or error strings themselves.
+
+use std::time::Duration;
+
+use http::{HeaderMap, StatusCode};
+
+use crate::error::{Endpoint, ErrorResponse, InvalidResponse, Problem};
+use crate::wire::{self, Fields};
+
+/// The OAuth error codes the flow acts on (RFC 8628 §3.5, RFC 6749 §5.2 and the providers'
+/// own spellings); every other code is [`ErrorCode::Other`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// `authorization_pending`: nobody has approved yet; keep polling.
+    AuthorizationPending,
+    /// `slow_down`: poll 5 s less often, for good.
+    SlowDown,
+    /// `access_denied`: the user or a policy said no.
+    AccessDenied,
+    /// `authorization_declined`: Microsoft's spelling of a denial.
+    AuthorizationDeclined,
+    /// `expired_token`: the device code expired.
+    ExpiredToken,
+    /// `code_expired`: Azure AD v1's spelling of an expired device code.
+    CodeExpired,
+    /// `temporarily_unavailable`: the server is overloaded or down for maintenance.
+    TemporarilyUnavailable,
+    /// Any other code (`invalid_grant`, `invalid_client`, a rate limiter's own words, ...).
+    Other,
+}
+
+impl ErrorCode {
+    /// Reads an `error` value. Codes are compared exactly, as RFC 6749 defines them.
+    #[must_use]
+    pub fn parse(code: &str) -> ErrorCode {
+        match code {
+            "authorization_pending" => ErrorCode::AuthorizationPending,
+            "slow_down" => ErrorCode::SlowDown,
+            "access_denied" => ErrorCode::AccessDenied,
+            "authorization_declined" => ErrorCode::AuthorizationDeclined,
+            "expired_token" => ErrorCode::ExpiredToken,
+            "code_expired" => ErrorCode::CodeExpired,
+            "temporarily_unavailable" => ErrorCode::TemporarilyUnavailable,
+            _ => ErrorCode::Other,
+        }
+    }
+}
+
+/// A classified answer.
+pub(crate) enum Answer<'a> {
+    /// A body without an OAuth error at a 2xx status; status and content type are kept for
+    /// the report should the body fail validation.
+    Success {
+        fields: Fields<'a>,
+        status: u16,
+        content_type: Option<String>,
+    },
+    /// An OAuth error at any status, with its code and any `Retry-After`.
+    Error {
+        code: ErrorCode,
+        error: ErrorResponse,
+        retry_after: Option<Duration>,
+    },
+    /// 429, 502, 503 or 504 without an OAuth error: throttling or a gateway page.
+    Retry {
+        status: u16,
+        retry_after: Option<Duration>,
+        content_type: Option<String>,
+    },
+    Invalid(InvalidResponse),
+}
+
+/// Statuses that say "not now" rather than "no": they are retried while polling.
+fn retryable(status: u16) -> bool {
+    matches!(status, 429 | 502 | 503 | 504)
+}
+
+/// DESIGN rule 8: the body decides. An `error` member makes an OAuth error at any status
+/// (GitHub sends them with 200, Google with 428 and 403, Auth0 with 403 and 429).
+pub(crate) fn classify<'a>(
+    endpoint: Endpoint,
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &'a [u8],
+    limit: usize,
+) -> Answer<'a> {
+    let code = status.as_u16();
+    let content_type = || {
+        headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let invalid = |problem| {
+        Answer::Invalid(InvalidResponse {
+            endpoint,
+            status: code,
+            content_type: content_type(),
+            problem,
+        })
+    };
+    if body.len() > limit {
+        return invalid(Problem::BodyTooLarge { limit });
+    }
+    match wire::parse_body(headers, body) {
+        Ok(mut fields) => {
+            if let Some(error) = take_error_code(&mut fields) {
+                let description = wire::take_optional_string(&mut fields, "error_description");
+                let uri = wire::take_optional_string(&mut fields, "error_uri");
+                return Answer::Error {
+                    code: ErrorCode::parse(&error),
+                    retry_after: wire::retry_after(headers),
+                    error: ErrorResponse {
+                        endpoint,
+                        status: code,
+                        error,
+                        description,
+                        uri,
+                        extra: fields.into_map(),
+                    },
+                };
+            }
+            if status.is_success() {
+                Answer::Success {
+                    fields,
+                    status: code,
+                    content_type: content_type(),
+                }
+            } else if retryable(code) {
+                Answer::Retry {
+                    status: code,
+                    retry_after: wire::retry_after(headers),
+                    content_type: content_type(),
+                }
+            } else {
+                invalid(Problem::UnexpectedStatus)
+            }
+        }
+        Err(_) if retryable(code) => Answer::Retry {
+            status: code,
+            retry_after: wire::retry_after(headers),
+            content_type: content_type(),
+        },
+        Err(problem) => invalid(problem),
+    }
+}
+
+/// The `error` member, or Google's quota answer `{"error_code": "rate_limit_exceeded"}`.
+fn take_error_code(fields: &mut Fields<'_>) -> Option<String> {
+    let name = ["error", "error_code"].into_iter().find(
+        |name| matches!(fields.get(name), Some(serde_json::Value::String(s)) if !s.is_empty()),
+    )?;
+    wire::take_optional_string(fields, name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_read_exactly() {
+        assert_eq!(
+            ErrorCode::parse("authorization_pending"),
+            ErrorCode::AuthorizationPending
+        );
+        assert_eq!(ErrorCode::parse("code_expired"), ErrorCode::CodeExpired);
+        assert_eq!(ErrorCode::parse("Slow_Down"), ErrorCode::Other);
+        assert_eq!(ErrorCode::parse("Too Many Requests"), ErrorCode::Other);
+    }
+}
