@@ -56,6 +56,15 @@ impl KeyringBackend {
 fn platform_store() -> Result<Arc<CredentialStore>, StoreError> {
     let store: Arc<CredentialStore> =
         linux_keyutils_keyring_store::Store::new().map_err(|e| keyring_error("", &e))?;
+    // A process outside a login session (no pam_keyinit: containers, some ssh and cron
+    // setups) has no session keyring of its own. Building an entry links the persistent
+    // keyring into the session keyring, which makes the kernel create one for the process;
+    // an entry built before that would hold the shared user-session keyring, where linking
+    // to the persistent keyring is refused (EACCES). So one entry is built, and dropped,
+    // first; the entries built afterwards use the new session keyring, through which the
+    // persistent keyring, and so the other processes' entries, are found.
+    Entry::new_in_store(&store, "device-grant", "session-keyring-probe")
+        .map_err(|e| keyring_error("", &e))?;
     Ok(store)
 }
 
