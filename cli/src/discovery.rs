@@ -47,7 +47,9 @@ pub fn parse(issuer: &str, body: &[u8]) -> Result<Metadata, String> {
     // server could point this client at someone else's endpoints.
     if claimed.trim_end_matches('/') != issuer.trim_end_matches('/') {
         return Err(format!(
-            "it names the issuer {claimed}, not {issuer} (for Microsoft, use --provider microsoft --tenant instead)"
+            "it names the issuer {}, not {issuer} (for Microsoft, use --provider microsoft --tenant instead)",
+            // The server chose this text; it must not drive the terminal.
+            device_grant::display_safe(&claimed)
         ));
     }
     let token_endpoint = doc
@@ -159,6 +161,16 @@ mod tests {
         assert_eq!(m.token_endpoint, "https://id.example/token");
         let e = parse("https://other.example", body).unwrap_err();
         assert!(e.contains("names the issuer"), "{e}");
+    }
+
+    #[test]
+    fn a_claimed_issuer_cannot_drive_the_terminal() {
+        let body = br#"{"issuer":"https://evil.example/\u001b]8;;https://x\u0007\r\u202e","token_endpoint":"https://t"}"#;
+        let why = parse("https://as.example", body).expect_err("another issuer");
+        assert!(why.contains("evil.example"), "{why}");
+        for bad in ['\x1b', '\x07', '\r', '\u{202e}'] {
+            assert!(!why.contains(bad), "{why:?}");
+        }
     }
 
     #[test]
