@@ -47,7 +47,8 @@ fn serve(args: &[String]) -> Result<(), String> {
         match arg.as_str() {
             "--dialect" => {
                 let name = args.next().ok_or("--dialect needs a name")?;
-                dialect = Dialect::from_name(name).ok_or_else(|| format!("unknown dialect {name:?}\n{USAGE}"))?;
+                dialect = Dialect::from_name(name)
+                    .ok_or_else(|| format!("unknown dialect {name:?}\n{USAGE}"))?;
             }
             "--approve-after-polls" => {
                 let n = args.next().ok_or("--approve-after-polls needs a number")?;

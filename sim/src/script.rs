@@ -202,7 +202,10 @@ pub enum FaultTarget {
 }
 
 /// The status line a fault sends, if it sends one.
-pub(crate) fn fault_status(fault: &Fault, base: &crate::dialect::Reply) -> Option<http::StatusCode> {
+pub(crate) fn fault_status(
+    fault: &Fault,
+    base: &crate::dialect::Reply,
+) -> Option<http::StatusCode> {
     Some(match fault {
         Fault::BadGateway => http::StatusCode::BAD_GATEWAY,
         Fault::ServiceUnavailable(_) => http::StatusCode::SERVICE_UNAVAILABLE,

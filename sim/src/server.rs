@@ -3,7 +3,7 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpListener};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -14,9 +14,7 @@ use http::StatusCode;
 
 use crate::app::{App, MAX_REQUEST_BODY};
 use crate::referee::Referee;
-use crate::rng;
 use crate::script::{Fault, FaultTarget, Script};
-use crate::state::Shared;
 use crate::wire::{self, ConnInfo};
 use crate::{Dialect, ServerConfig};
 
@@ -30,15 +28,6 @@ pub struct Server {
     thread: Option<JoinHandle<()>>,
 }
 
-impl std::fmt::Debug for App {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App")
-            .field("base_url", &self.base_url)
-            .field("dialect", &self.config.dialect)
-            .finish_non_exhaustive()
-    }
-}
-
 impl Server {
     /// Binds `127.0.0.1` on an ephemeral port and starts serving on a new
     /// thread.
@@ -46,21 +35,10 @@ impl Server {
         let listener = TcpListener::bind(("127.0.0.1", 0))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let shared = Shared {
-            scripts: config.queued.iter().cloned().collect(),
-            ..Shared::default()
-        };
-        let app = Arc::new(App {
-            config,
-            base_url: format!("http://{addr}"),
-            shared: Arc::new(Mutex::new(shared)),
-            rng: rng::Rng::new(),
-        });
+        let app = Arc::new(App::new(config, format!("http://{addr}")));
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<io::Result<()>>();
-        let router = Router::new()
-            .fallback(handle)
-            .with_state(Arc::clone(&app));
+        let router = Router::new().fallback(handle).with_state(Arc::clone(&app));
         let thread = std::thread::Builder::new()
             .name(format!("device-grant-sim-{}", addr.port()))
             .spawn(move || {
@@ -128,14 +106,12 @@ impl Server {
 
     /// The dialect's device authorization endpoint.
     pub fn device_endpoint(&self) -> String {
-        let c = &self.app.config;
-        format!("{}{}", self.app.base_url, c.dialect.device_path(&c.tenant))
+        self.app.device_endpoint()
     }
 
     /// The dialect's token endpoint (polls and refreshes).
     pub fn token_endpoint(&self) -> String {
-        let c = &self.app.config;
-        format!("{}{}", self.app.base_url, c.dialect.token_path(&c.tenant))
+        self.app.token_endpoint()
     }
 
     /// The `/device` page a person uses to approve or deny.
@@ -150,52 +126,40 @@ impl Server {
 
     /// The first registered client's id.
     pub fn client_id(&self) -> &str {
-        self.app.config.clients.first().map_or("", |c| c.id())
+        self.app.client_id()
     }
 
     /// The first registered client's secret, if it has one.
     pub fn client_secret(&self) -> Option<&str> {
-        self.app.config.clients.first().and_then(|c| c.secret())
+        self.app.client_secret()
     }
 
     /// The user approves the flow with this user code (case, spaces and
     /// dashes ignored), as the `/device` page does. `false` if no pending,
     /// undecided, unexpired flow has it.
     pub fn approve(&self, user_code: &str) -> bool {
-        self.app
-            .lock()
-            .decide_by_user_code(user_code, true, Instant::now())
-            .is_some()
+        self.app.decide(user_code, true, Instant::now())
     }
 
     /// The user denies the flow with this user code; see [`Server::approve`].
     pub fn deny(&self, user_code: &str) -> bool {
-        self.app
-            .lock()
-            .decide_by_user_code(user_code, false, Instant::now())
-            .is_some()
+        self.app.decide(user_code, false, Instant::now())
     }
 
     /// Queues a script for the next new flow (after those already queued).
     pub fn queue_script(&self, script: Script) {
-        self.app.lock().scripts.push_back(script);
+        self.app.queue_script(script);
     }
 
     /// Answers the next request of that kind with `fault` (faults queue up,
     /// one per request). Token polls get faults from their [`Script`].
     pub fn inject_fault(&self, target: FaultTarget, fault: Fault) {
-        let mut sh = self.app.lock();
-        match target {
-            FaultTarget::DeviceAuthorization => sh.device_faults.push_back(fault),
-            FaultTarget::Refresh => sh.refresh_faults.push_back(fault),
-        }
+        self.app.inject_fault(target, fault);
     }
 
     /// The referee: recorded requests, flows and violations.
     pub fn referee(&self) -> Referee {
-        Referee {
-            shared: Arc::clone(&self.app.shared),
-        }
+        self.app.referee()
     }
 
     /// Stops the server and waits for its thread. Dropping does the same.
@@ -240,4 +204,3 @@ pub(crate) async fn handle(
     let plan = app.plan(&parts, &bytes, Instant::now());
     wire::respond(plan, &conn).await
 }
-

@@ -215,10 +215,9 @@ fn a_failed_login_leaves_the_cache_intact() {
     let good = start(Dialect::Rfc8628);
     let (_dir, path) = logged_in(&good);
     let before = fs::read(&path).expect("read");
-    let denying = Server::start(
-        fast(Dialect::Rfc8628).script(device_grant_sim::Script::deny_after_polls(0)),
-    )
-    .expect("server");
+    let denying =
+        Server::start(fast(Dialect::Rfc8628).script(device_grant_sim::Script::deny_after_polls(0)))
+            .expect("server");
     run(login(&denying).arg("--cache").arg(&path)).expect(3);
     assert_eq!(fs::read(&path).expect("read"), before);
 }

@@ -167,10 +167,7 @@ fn demo_speaks_a_provider_dialect() {
     );
     // The simulated client's secret is named, not printed.
     assert!(out.stderr.contains("DEVICE_GRANT_CLIENT_SECRET=..."));
-    assert!(
-        !out.stderr
-            .contains(device_grant_sim::DEFAULT_CLIENT_SECRET)
-    );
+    assert!(!out.stderr.contains(device_grant_sim::DEFAULT_CLIENT_SECRET));
     assert!(
         out.stderr.contains("no protocol violations"),
         "{}",
