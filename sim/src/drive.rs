@@ -114,9 +114,13 @@ impl Responder for Scripted {
     }
 }
 
-impl<R: Responder + ?Sized> Responder for &mut R {
+/// A closure answers like a server: `|request, now| Answer::json(200, "...")`.
+impl<F> Responder for F
+where
+    F: FnMut(&http::Request<Vec<u8>>, Instant) -> Answer,
+{
     fn respond(&mut self, request: &http::Request<Vec<u8>>, now: Instant) -> Answer {
-        (**self).respond(request, now)
+        self(request, now)
     }
 }
 
@@ -224,7 +228,9 @@ impl Run {
 /// How [`drive_with`] drives.
 #[derive(Clone, Copy, Debug)]
 pub struct Options {
-    /// Virtual time between a request leaving and its answer arriving.
+    /// Virtual time between a request leaving and its answer arriving. When not zero, the
+    /// flow is told the time (`handle_timeout`) just before the answer arrives, as a driver
+    /// that wakes up while a request is out would.
     pub latency: Duration,
     /// The most `poll_output` calls before the flow is cancelled (and a breach recorded).
     pub max_steps: usize,
@@ -252,10 +258,22 @@ pub fn drive(flow: Flow, responder: &mut dyn Responder, start: Instant) -> Run {
 
 /// [`drive`] with other [`Options`].
 pub fn drive_with(
+    flow: Flow,
+    responder: &mut dyn Responder,
+    start: Instant,
+    options: Options,
+) -> Run {
+    drive_inspect(flow, responder, start, options, &mut |_, _| {})
+}
+
+/// [`drive_with`], showing `inspect` the flow and each output before the driver acts on it
+/// (for tests of what the flow prints along the way).
+pub fn drive_inspect(
     mut flow: Flow,
     responder: &mut dyn Responder,
     start: Instant,
     options: Options,
+    inspect: &mut dyn FnMut(&Flow, &Output),
 ) -> Run {
     // The flow does not say which grant it runs; its first request does.
     let mut rules: Option<Rules> = None;
@@ -281,6 +299,7 @@ pub fn drive_with(
         }
         steps += 1;
         let output = flow.poll_output();
+        inspect(&flow, &output);
         let r = rules.get_or_insert_with(|| {
             let refresh = matches!(&output, Output::Send { request, .. }
                 if url::form_urlencoded::parse(request.body())
@@ -297,7 +316,13 @@ pub fn drive_with(
             Output::Send { id, request } => {
                 let answer = responder.respond(&request, now);
                 sent.push(Sent { at: now, request });
-                now += options.latency;
+                if !options.latency.is_zero() {
+                    now += options.latency;
+                    if let Err(e) = flow.handle_timeout(now) {
+                        breach(&mut driver_breaches, now, format!("{e}"));
+                    }
+                    r.timeout(&flow, now);
+                }
                 let handled = match &answer {
                     Answer::Response(response) => flow.handle_response(id, response.clone(), now),
                     Answer::Transport(kind) => flow.handle_transport_error(id, *kind, now),

@@ -160,7 +160,9 @@ mod tests;
 pub use config::{
     Client, ClientAuthMethod, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Dialect, ServerConfig,
 };
-pub use drive::{Answer, Options, Responder, Run, Scripted, Sent, drive, drive_with};
+pub use drive::{
+    Answer, Options, Responder, Run, Scripted, Sent, drive, drive_inspect, drive_with,
+};
 pub use peer::{PEER_BASE_URL, Peer};
 pub use referee::{
     AuthProblem, Decision, Ending, Exposure, FlowId, FlowInfo, RecordedRequest, Referee,

@@ -571,9 +571,9 @@ impl Rules {
                         }
                         retry_after = Some(retry);
                     }
-                    BackOffCause::TemporarilyUnavailable if status.is_some() => {
-                        retry_after = Some(retry);
-                    }
+                    // RFC 6749 §5.2 gives `temporarily_unavailable` no Retry-After: the core
+                    // does not read one there.
+                    BackOffCause::TemporarilyUnavailable if status.is_some() => {}
                     other => {
                         let what = format!("back-off cause {other:?} for that answer");
                         self.breach(2, what);
