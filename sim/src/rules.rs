@@ -163,10 +163,23 @@ pub fn predict(
     if body.len() > limit {
         return Prediction::TooLarge;
     }
+    let retryable = matches!(status, 429 | 502 | 503 | 504);
     let Some(fields) = content_type.and_then(|ct| members(ct, body)) else {
+        // A throttling or gateway page labelled JSON that is not: no OAuth error in it.
+        let declared_json = content_type.is_some_and(|ct| {
+            let media = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            media == "application/json"
+        });
+        if retryable && step == Step::Poll && declared_json {
+            return Prediction::RetryStatus;
+        }
         return Prediction::Unknown;
     };
-    let retryable = matches!(status, 429 | 502 | 503 | 504);
     if let Some(code) = error_code(&fields) {
         let body = ErrorBody { code, fields };
         if step != Step::Poll {
