@@ -285,6 +285,8 @@ struct Answered {
     prediction: Prediction,
     events: Vec<&'static str>,
     settled: bool,
+    /// Whether the answer ended the flow.
+    ended: bool,
 }
 
 #[derive(Debug)]
@@ -531,7 +533,12 @@ impl Rules {
                 if at.checked_add(prompt.expires_in()) != Some(prompt.expires_at()) {
                     self.breach(4, "expires_at is not the arrival + expires_in");
                 }
-                self.deadline = Some(prompt.expires_at());
+                match self.deadline {
+                    Some(d) if d != prompt.expires_at() => {
+                        self.breach(4, "the flow's deadline is not the prompt's expires_at");
+                    }
+                    _ => self.deadline = Some(prompt.expires_at()),
+                }
             }
             Event::SlowDown { interval } => {
                 info.events.push("SlowDown");
@@ -642,7 +649,7 @@ impl Rules {
             return;
         }
         info.settled = true;
-        let ended = self.cause.is_some();
+        let ended = info.ended;
         let kinds = info.events.clone();
         let want: Option<&[&str]> = if ended {
             Some(&[])
@@ -768,6 +775,7 @@ impl Rules {
             prediction,
             events: Vec::new(),
             settled: false,
+            ended: done,
         });
     }
 
