@@ -155,14 +155,17 @@ fn no_secret_in_any_debug_or_display() {
     }
 }
 
-fn started() -> (Flow, Instant, device_grant::RequestId) {
-    let t0 = Instant::now();
-    let config = Config::builder("c")
+fn plain_config() -> Config {
+    Config::builder("c")
         .device_endpoint("https://as.example/device")
         .token_endpoint("https://as.example/token")
         .build()
-        .unwrap();
-    let mut flow = Flow::device(config, t0);
+        .unwrap()
+}
+
+fn started() -> (Flow, Instant, device_grant::RequestId) {
+    let t0 = Instant::now();
+    let mut flow = Flow::device(plain_config(), t0);
     let Output::Send { id, .. } = flow.poll_output() else {
         panic!()
     };
@@ -279,13 +282,8 @@ fn a_response_in_flight_at_the_deadline_is_still_used() {
     // Every answer takes longer than the device code lives (600 s): the deadline passes
     // while the poll is out, the flow is told so and keeps waiting, and the answer counts.
     let t0 = Instant::now();
-    let config = Config::builder("c")
-        .device_endpoint("https://as.example/device")
-        .token_endpoint("https://as.example/token")
-        .build()
-        .unwrap();
     let run = drive(
-        Flow::device(config, t0),
+        Flow::device(plain_config(), t0),
         t0,
         [json(200, &device_body()), json(200, &token_body())],
         Duration::from_secs(700),

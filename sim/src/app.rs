@@ -29,6 +29,59 @@ const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 /// What `slow_down` adds to the interval (RFC 8628 §3.5).
 const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 
+/// The user actions and accessors the socket server and the in-memory peer share: both
+/// hold their request handling in a field `app`.
+macro_rules! shared_actions {
+    () => {
+        /// The dialect's device authorization endpoint.
+        pub fn device_endpoint(&self) -> String {
+            self.app.device_endpoint()
+        }
+
+        /// The dialect's token endpoint (polls and refreshes).
+        pub fn token_endpoint(&self) -> String {
+            self.app.token_endpoint()
+        }
+
+        /// The `/device` page a person uses to approve or deny.
+        pub fn verification_uri(&self) -> String {
+            self.app.verification_uri()
+        }
+
+        /// The dialect served.
+        pub fn dialect(&self) -> crate::Dialect {
+            self.app.config.dialect
+        }
+
+        /// The first registered client's id.
+        pub fn client_id(&self) -> &str {
+            self.app.client_id()
+        }
+
+        /// The first registered client's secret, if it has one.
+        pub fn client_secret(&self) -> Option<&str> {
+            self.app.client_secret()
+        }
+
+        /// Queues a script for the next new flow (after those already queued).
+        pub fn queue_script(&self, script: crate::Script) {
+            self.app.queue_script(script);
+        }
+
+        /// Answers the next request of that kind with `fault` (faults queue up, one per
+        /// request). Token polls get faults from their [`Script`](crate::Script).
+        pub fn inject_fault(&self, target: crate::FaultTarget, fault: crate::Fault) {
+            self.app.inject_fault(target, fault);
+        }
+
+        /// The referee: recorded requests, flows and violations.
+        pub fn referee(&self) -> crate::Referee {
+            self.app.referee()
+        }
+    };
+}
+pub(crate) use shared_actions;
+
 /// What to send for one request.
 pub(crate) enum Plan {
     Reply(Reply),

@@ -6,7 +6,7 @@
 //!
 //! # In memory
 //!
-//! [`drive`] runs a `device_grant::Flow` to its end against a [`Responder`]:
+//! [`drive()`] runs a `device_grant::Flow` to its end against a [`Responder`]:
 //! the [`Peer`], or [`Scripted`] canned answers. Every request is answered at
 //! once, the virtual clock jumps to each `WaitUntil`, and the [`rules`]
 //! checker (DESIGN rules 1-8 as seen from outside) watches every step. A

@@ -6,13 +6,12 @@ use std::time::Instant;
 
 use http::StatusCode;
 
+use crate::ServerConfig;
 use crate::app::{App, Plan};
 use crate::dialect::Reply;
 use crate::drive::{Answer, Responder};
-use crate::referee::Referee;
 use crate::render::{gateway_page, mangle_utf8, oversized_body, retry_after_headers};
-use crate::script::{Fault, FaultTarget, Script};
-use crate::{Dialect, ServerConfig};
+use crate::script::Fault;
 
 /// The base URL of every peer. Port 1 on loopback: the core accepts plain `http` there, and
 /// a request that leaks onto a real socket by mistake is refused instead of reaching
@@ -47,35 +46,7 @@ impl Peer {
         &self.app.base_url
     }
 
-    /// The dialect's device authorization endpoint.
-    pub fn device_endpoint(&self) -> String {
-        self.app.device_endpoint()
-    }
-
-    /// The dialect's token endpoint (polls and refreshes).
-    pub fn token_endpoint(&self) -> String {
-        self.app.token_endpoint()
-    }
-
-    /// The `/device` page a person uses to approve or deny.
-    pub fn verification_uri(&self) -> String {
-        self.app.verification_uri()
-    }
-
-    /// The dialect served.
-    pub fn dialect(&self) -> Dialect {
-        self.app.config.dialect
-    }
-
-    /// The first registered client's id.
-    pub fn client_id(&self) -> &str {
-        self.app.client_id()
-    }
-
-    /// The first registered client's secret, if it has one.
-    pub fn client_secret(&self) -> Option<&str> {
-        self.app.client_secret()
-    }
+    crate::app::shared_actions!();
 
     /// The user approves the flow with this user code at virtual time `now`; see
     /// [`Server::approve`](crate::Server::approve).
@@ -86,21 +57,6 @@ impl Peer {
     /// The user denies the flow with this user code at virtual time `now`.
     pub fn deny(&self, user_code: &str, now: Instant) -> bool {
         self.app.decide(user_code, false, now)
-    }
-
-    /// Queues a script for the next new flow (after those already queued).
-    pub fn queue_script(&self, script: Script) {
-        self.app.queue_script(script);
-    }
-
-    /// Answers the next request of that kind with `fault`.
-    pub fn inject_fault(&self, target: FaultTarget, fault: Fault) {
-        self.app.inject_fault(target, fault);
-    }
-
-    /// The referee: recorded requests (at their virtual times), flows and violations.
-    pub fn referee(&self) -> Referee {
-        self.app.referee()
     }
 
     /// Answers `request` sent at `now`.
@@ -215,5 +171,80 @@ fn faulted(fault: Fault, base: Reply, location: String) -> Answer {
             &[("location", location)],
             b"Found\n".to_vec(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use device_grant::{Config, Flow, TransportErrorKind};
+
+    use super::*;
+    use crate::drive::drive;
+    use crate::{Dialect, Script};
+
+    fn config(peer: &Peer) -> Config {
+        Config::builder(peer.client_id())
+            .device_endpoint(peer.device_endpoint())
+            .token_endpoint(peer.token_endpoint())
+            .build()
+            .expect("the peer's endpoints are loopback")
+    }
+
+    #[test]
+    fn socket_faults_become_transport_failures_and_the_flow_backs_off() {
+        let mut peer = Peer::new(
+            ServerConfig::new(Dialect::Rfc8628).script(
+                Script::approve_after_polls(2)
+                    .fault_at(1, Fault::Reset)
+                    .fault_at(2, Fault::Stall(Duration::from_secs(60))),
+            ),
+        );
+        let start = Instant::now();
+        let run = drive(Flow::device(config(&peer), start), &mut peer, start);
+        run.assert_clean();
+        assert!(run.outcome.is_ok());
+        let causes: Vec<_> = run
+            .events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                device_grant::Event::BackOff { cause, .. } => Some(*cause),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            causes,
+            [
+                device_grant::BackOffCause::Transport(TransportErrorKind::Io),
+                device_grant::BackOffCause::Transport(TransportErrorKind::Timeout),
+            ]
+        );
+        // The referee saw the polls at their virtual times.
+        let polls = peer.referee().polls(crate::FlowId(1));
+        assert_eq!(polls.len(), 3);
+        assert_eq!(polls[0].at - start, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_person_approves_at_the_virtual_time() {
+        let mut peer = Peer::new(ServerConfig::new(Dialect::GitHub).script(Script::manual()));
+        let start = Instant::now();
+        let mut flow = Flow::device(config(&peer), start);
+        let device_grant::Output::Send { id, request } = flow.poll_output() else {
+            panic!("the device request comes first");
+        };
+        let Answer::Response(answer) = peer.respond(&request, start) else {
+            panic!("the device request is answered");
+        };
+        flow.handle_response(id, answer, start).expect("awaited");
+        let Some(device_grant::Output::Event(device_grant::Event::UserCode(prompt))) =
+            Some(flow.poll_output())
+        else {
+            panic!("the prompt comes next");
+        };
+        // Once the code has expired (the default expires_in is far shorter) nobody can approve.
+        assert!(!peer.approve(prompt.user_code(), start + Duration::from_secs(100_000)));
+        assert!(peer.approve(prompt.user_code(), start + Duration::from_secs(10)));
     }
 }

@@ -1,5 +1,5 @@
 //! The rules of the core's design (DESIGN.md rules 1-10, as far as they show from outside),
-//! checked on everything a driver sees: the one checker behind [`drive`](crate::drive), the
+//! checked on everything a driver sees: the one checker behind [`drive()`](crate::drive()), the
 //! proptest model in the core's tests and the fuzz harness.
 //!
 //! [`Rules`] is fed what happens, in order: every [`Output`] the flow gives

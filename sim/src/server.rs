@@ -12,11 +12,9 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
 use http::StatusCode;
 
+use crate::ServerConfig;
 use crate::app::{App, MAX_REQUEST_BODY};
-use crate::referee::Referee;
-use crate::script::{Fault, FaultTarget, Script};
 use crate::wire::{self, ConnInfo};
-use crate::{Dialect, ServerConfig};
 
 /// A running simulated authorization server. Dropping it (or calling
 /// [`Server::shutdown`]) stops the server and joins its thread.
@@ -104,35 +102,7 @@ impl Server {
         &self.app.base_url
     }
 
-    /// The dialect's device authorization endpoint.
-    pub fn device_endpoint(&self) -> String {
-        self.app.device_endpoint()
-    }
-
-    /// The dialect's token endpoint (polls and refreshes).
-    pub fn token_endpoint(&self) -> String {
-        self.app.token_endpoint()
-    }
-
-    /// The `/device` page a person uses to approve or deny.
-    pub fn verification_uri(&self) -> String {
-        self.app.verification_uri()
-    }
-
-    /// The dialect served.
-    pub fn dialect(&self) -> Dialect {
-        self.app.config.dialect
-    }
-
-    /// The first registered client's id.
-    pub fn client_id(&self) -> &str {
-        self.app.client_id()
-    }
-
-    /// The first registered client's secret, if it has one.
-    pub fn client_secret(&self) -> Option<&str> {
-        self.app.client_secret()
-    }
+    crate::app::shared_actions!();
 
     /// The user approves the flow with this user code (case, spaces and
     /// dashes ignored), as the `/device` page does. `false` if no pending,
@@ -144,22 +114,6 @@ impl Server {
     /// The user denies the flow with this user code; see [`Server::approve`].
     pub fn deny(&self, user_code: &str) -> bool {
         self.app.decide(user_code, false, Instant::now())
-    }
-
-    /// Queues a script for the next new flow (after those already queued).
-    pub fn queue_script(&self, script: Script) {
-        self.app.queue_script(script);
-    }
-
-    /// Answers the next request of that kind with `fault` (faults queue up,
-    /// one per request). Token polls get faults from their [`Script`].
-    pub fn inject_fault(&self, target: FaultTarget, fault: Fault) {
-        self.app.inject_fault(target, fault);
-    }
-
-    /// The referee: recorded requests, flows and violations.
-    pub fn referee(&self) -> Referee {
-        self.app.referee()
     }
 
     /// Stops the server and waits for its thread. Dropping does the same.
