@@ -5,6 +5,7 @@
 
 use std::cell::Cell;
 
+use device_grant_sim::fixtures;
 use http::header::CONTENT_TYPE;
 use http::{HeaderValue, Request, Response};
 
@@ -17,16 +18,16 @@ pub const CLIENT_ID: &str = "bench-client-7d1f";
 /// The scopes every benchmark asks for.
 pub const SCOPES: [&str; 2] = ["openid", "offline_access"];
 
-/// A device authorization answer (RFC 8628 §3.2), JSON.
-pub const DEVICE_JSON: &[u8] = br#"{"device_code":"GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS","user_code":"WDJB-MJHT","verification_uri":"https://login.example.com/device","verification_uri_complete":"https://login.example.com/device?user_code=WDJB-MJHT","expires_in":1800,"interval":5}"#;
+/// A device authorization answer: RFC 8628 §3.2's example, JSON.
+pub const DEVICE_JSON: &[u8] = fixtures::RFC_DC_01.body.as_bytes();
 /// The same answer, form-encoded (as GitHub sends it unless asked for JSON).
-pub const DEVICE_FORM: &[u8] = b"device_code=GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS&user_code=WDJB-MJHT&verification_uri=https%3A%2F%2Flogin.example.com%2Fdevice&verification_uri_complete=https%3A%2F%2Flogin.example.com%2Fdevice%3Fuser_code%3DWDJB-MJHT&expires_in=1800&interval=5";
+pub const DEVICE_FORM: &[u8] = b"device_code=GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS&user_code=WDJB-MJHT&verification_uri=https%3A%2F%2Fexample.com%2Fdevice&verification_uri_complete=https%3A%2F%2Fexample.com%2Fdevice%3Fuser_code%3DWDJB-MJHT&expires_in=1800&interval=5";
 /// A token answer (RFC 6749 §5.1), JSON.
 pub const TOKEN_JSON: &[u8] = br#"{"access_token":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJiZW5jaCJ9.c2lnbmF0dXJlLXBsYWNlaG9sZGVy","token_type":"Bearer","expires_in":3600,"refresh_token":"8xLOxBtZp8Rr-QzWcNVxcBmRd7yKuVd2Kb_3Fj4","scope":"openid offline_access"}"#;
 /// The same answer, form-encoded.
 pub const TOKEN_FORM: &[u8] = b"access_token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJiZW5jaCJ9.c2lnbmF0dXJlLXBsYWNlaG9sZGVy&token_type=Bearer&expires_in=3600&refresh_token=8xLOxBtZp8Rr-QzWcNVxcBmRd7yKuVd2Kb_3Fj4&scope=openid+offline_access";
 /// The pending answer (RFC 8628 §3.5), JSON, as most servers send it.
-pub const PENDING_JSON: &[u8] = br#"{"error":"authorization_pending"}"#;
+pub const PENDING_JSON: &[u8] = fixtures::RFC_PEND_01.body.as_bytes();
 /// The pending answer, form-encoded.
 pub const PENDING_FORM: &[u8] = b"error=authorization_pending";
 

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use device_grant::{Config, Event, Flow, Output, RequestId, TokenResponse};
-use http::Response;
+use device_grant_sim::{Answer, Options, Run};
+use http::{Request, Response};
 
 use crate::canned::{self, Canned};
 
@@ -22,28 +23,23 @@ pub fn config() -> Arc<Config> {
 }
 
 /// One complete flow against `server`, the clock starting at `start` and jumping to each
-/// `WaitUntil`.
+/// `WaitUntil`: the simulator's driver, with its rule checking off so that only the library
+/// is measured (the tests below run it with the checks on).
 pub fn run(config: &Arc<Config>, server: &Canned, start: Instant) -> TokenResponse {
-    let mut now = start;
-    let mut flow = Flow::device(Arc::clone(config), now);
-    loop {
-        match flow.poll_output() {
-            Output::Send { id, request } => {
-                let answer = server.call(&request);
-                flow.handle_response(id, answer, now)
-                    .expect("an awaited answer");
-            }
-            Output::Event(Event::UserCode(prompt)) => {
-                std::hint::black_box(prompt);
-            }
-            Output::WaitUntil(at) => {
-                now = at;
-                flow.handle_timeout(now).expect("a running flow");
-            }
-            Output::Done(result) => return result.expect("a token"),
-            other => panic!("unexpected {other:?}"),
-        }
-    }
+    drive(config, server, start, false)
+        .outcome
+        .expect("a token")
+}
+
+fn drive(config: &Arc<Config>, server: &Canned, start: Instant, check: bool) -> Run {
+    let flow = Flow::device(Arc::clone(config), start);
+    let mut respond =
+        |request: &Request<Vec<u8>>, _now: Instant| Answer::Response(server.call(request));
+    let options = Options {
+        check,
+        ..Options::default()
+    };
+    device_grant_sim::drive_with(flow, &mut respond, start, options)
 }
 
 /// A flow whose device authorization request is out.
@@ -61,12 +57,13 @@ pub fn waiting(config: &Arc<Config>, now: Instant, body: &[u8]) -> (Flow, Instan
     let (mut flow, id) = awaiting_authorization(config, now);
     let answer = canned::response(200, canned::JSON, body);
     flow.handle_response(id, answer, now).expect("awaited");
-    loop {
-        match flow.poll_output() {
-            Output::Event(_) => {}
-            Output::WaitUntil(at) => return (flow, at),
-            other => panic!("unexpected {other:?}"),
-        }
+    match flow.poll_output() {
+        Output::Event(Event::UserCode(prompt)) => drop(std::hint::black_box(prompt)),
+        other => panic!("unexpected {other:?}"),
+    }
+    match flow.poll_output() {
+        Output::WaitUntil(at) => (flow, at),
+        other => panic!("unexpected {other:?}"),
     }
 }
 
@@ -111,6 +108,9 @@ mod tests {
         let config = config();
         let server = Canned::new(2);
         let start = Instant::now();
+        let checked = drive(&config, &server, start, true);
+        checked.assert_clean();
+        assert_eq!(checked.sent.len(), 4);
         let token = run(&config, &server, start);
         assert_eq!(token.refresh_token().unwrap().secret().len(), 39);
         // The answer came after three intervals of 5 s of virtual time.

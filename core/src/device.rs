@@ -226,25 +226,6 @@ mod tests {
     }
 
     #[test]
-    fn azure_v1_verbatim_fixture() {
-        // MSv1-DC-01 (shortened device code).
-        let d = parse_str(r#"{"user_code":"C45FGVYJR","device_code":"CAQABAAEAAABeAFzDwllzTYGD","verification_url":"https://microsoft.com/devicelogin","expires_in":"900","interval":"5","message":"To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code C45FGVYJR to authenticate."}"#).unwrap();
-        assert_eq!(d.prompt.user_code(), "C45FGVYJR");
-        assert_eq!(
-            d.prompt.verification_uri(),
-            "https://microsoft.com/devicelogin"
-        );
-        assert_eq!(d.prompt.expires_in(), Duration::from_secs(900));
-        assert_eq!(d.interval, Some(Duration::from_secs(5)));
-        assert!(d.prompt.message().unwrap().starts_with("To sign in"));
-        assert!(d.prompt.extra().is_empty());
-        assert_eq!(
-            d.prompt.to_string(),
-            "To sign in, open https://microsoft.com/devicelogin and enter the code C45FGVYJR\nThe code expires in 15 min."
-        );
-    }
-
-    #[test]
     fn the_prompt_shows_the_code_next_to_the_complete_link() {
         let d = parse_str(r#"{"device_code":"secret-dc","user_code":"WDJB-MJHT","verification_uri":"https://e/device","verification_uri_complete":"https://e/device?user_code=WDJB-MJHT","expires_in":1800}"#).unwrap();
         let shown = d.prompt.to_string();

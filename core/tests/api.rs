@@ -58,63 +58,42 @@ fn no_secret_in_any_debug_or_display() {
         .unwrap();
         let mut seen = vec![format!("{config:?}"), format!("{:?}", config.client_auth())];
         let t0 = Instant::now();
-        let mut now = t0;
-        let mut flow = Flow::device(config.clone(), t0);
-        let answers = [
+        let mut answers = [
             json(200, &device_body()),
             json(400, r#"{"error":"authorization_pending"}"#),
             json(400, r#"{"error":"slow_down"}"#),
             json(200, &token_body()),
-        ];
-        let mut answers = answers.into_iter();
-        loop {
-            seen.push(format!("{flow:?}"));
-            let out = flow.poll_output();
-            seen.push(format!("{out:?}"));
-            match out {
-                Output::Send { id, request } => {
-                    // The request itself carries the secrets, as it must.
-                    let body = String::from_utf8(request.body().clone()).unwrap();
-                    assert!(body.contains(DEVICE_CODE) || request.uri().path() == "/device");
-                    let common::Reply::Http {
-                        status,
-                        headers,
-                        body,
-                    } = answers.next().unwrap()
-                    else {
-                        unreachable!()
-                    };
-                    let mut r = http::Response::builder().status(status);
-                    for (k, v) in headers {
-                        r = r.header(k, v);
-                    }
-                    flow.handle_response(id, r.body(body).unwrap(), now)
-                        .unwrap();
+        ]
+        .into_iter();
+        let mut server = |request: &http::Request<Vec<u8>>, _now: Instant| {
+            // The request itself carries the secrets, as it must.
+            let body = String::from_utf8(request.body().clone()).unwrap();
+            assert!(body.contains(DEVICE_CODE) || request.uri().path() == "/device");
+            answers.next().unwrap()
+        };
+        let run = device_grant_sim::drive_inspect(
+            Flow::device(config.clone(), t0),
+            &mut server,
+            t0,
+            device_grant_sim::Options::default(),
+            &mut |flow, out| {
+                seen.push(format!("{flow:?}"));
+                seen.push(format!("{out:?}"));
+                if let Output::Event(Event::UserCode(p)) = out {
+                    seen.push(format!("{p:?}"));
                 }
-                Output::Event(e) => {
-                    if let Event::UserCode(p) = &e {
-                        seen.push(format!("{p:?}"));
-                    }
-                }
-                Output::WaitUntil(at) => {
-                    now = at;
-                    flow.handle_timeout(now).unwrap();
-                }
-                Output::Done(r) => {
-                    let t = r.unwrap();
-                    seen.push(format!("{t:?}"));
-                    seen.push(format!(
-                        "{:?} {:?} {:?}",
-                        t.access_token(),
-                        t.refresh_token(),
-                        t.id_token()
-                    ));
-                    assert_eq!(t.access_token().secret(), ACCESS);
-                    break;
-                }
-                other => panic!("{other:?}"),
-            }
-        }
+            },
+        );
+        run.assert_clean();
+        let t = run.token();
+        seen.push(format!("{t:?}"));
+        seen.push(format!(
+            "{:?} {:?} {:?}",
+            t.access_token(),
+            t.refresh_token(),
+            t.id_token()
+        ));
+        assert_eq!(t.access_token().secret(), ACCESS);
         // Errors of every kind, Debug and Display.
         let t0 = Instant::now();
         for last in [
@@ -135,7 +114,7 @@ fn no_secret_in_any_debug_or_display() {
                 [json(200, &device_body()), last],
                 Duration::ZERO,
             );
-            if let Err(e) = &run.result {
+            if let Err(e) = &run.outcome {
                 seen.push(format!("{e:?} {e}"));
             }
             seen.push(format!("{run:?}"));
@@ -176,14 +155,17 @@ fn no_secret_in_any_debug_or_display() {
     }
 }
 
-fn started() -> (Flow, Instant, device_grant::RequestId) {
-    let t0 = Instant::now();
-    let config = Config::builder("c")
+fn plain_config() -> Config {
+    Config::builder("c")
         .device_endpoint("https://as.example/device")
         .token_endpoint("https://as.example/token")
         .build()
-        .unwrap();
-    let mut flow = Flow::device(config, t0);
+        .unwrap()
+}
+
+fn started() -> (Flow, Instant, device_grant::RequestId) {
+    let t0 = Instant::now();
+    let mut flow = Flow::device(plain_config(), t0);
     let Output::Send { id, .. } = flow.poll_output() else {
         panic!()
     };
@@ -297,39 +279,17 @@ fn a_clock_that_steps_back_is_ignored() {
 
 #[test]
 fn a_response_in_flight_at_the_deadline_is_still_used() {
-    let (mut flow, t0, id) = started();
-    flow.handle_response(
-        id,
-        http::Response::builder()
-            .status(200)
-            .body(device_body())
-            .unwrap(),
+    // Every answer takes longer than the device code lives (600 s): the deadline passes
+    // while the poll is out, the flow is told so and keeps waiting, and the answer counts.
+    let t0 = Instant::now();
+    let run = drive(
+        Flow::device(plain_config(), t0),
         t0,
-    )
-    .unwrap();
-    let mut now = t0;
-    let id = loop {
-        match flow.poll_output() {
-            Output::WaitUntil(at) => {
-                now = at;
-                flow.handle_timeout(now).unwrap();
-            }
-            Output::Send { id, .. } => break id,
-            _ => {}
-        }
-    };
-    // The deadline passes while the poll is out; the answer still counts.
-    now += Duration::from_secs(700);
-    flow.handle_timeout(now).unwrap();
-    assert!(!flow.is_done());
-    flow.handle_response(
-        id,
-        http::Response::builder()
-            .status(200)
-            .body(token_body())
-            .unwrap(),
-        now,
-    )
-    .unwrap();
-    assert!(matches!(flow.poll_output(), Output::Done(Ok(_))));
+        [json(200, &device_body()), json(200, &token_body())],
+        Duration::from_secs(700),
+    );
+    assert_eq!(run.polls().len(), 1);
+    let deadline = run.prompt().unwrap().expires_at();
+    assert!(run.polls()[0].at < deadline);
+    assert!(run.token().received_at() > deadline);
 }

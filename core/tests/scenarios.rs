@@ -10,6 +10,7 @@ use device_grant::{
     BackOffCause, Config, ConfigBuilder, Endpoint, Event, Flow, FlowError, Problem, Profile,
     RefreshToken, TransportErrorKind,
 };
+use device_grant_sim::fixtures;
 
 const NO_LATENCY: Duration = Duration::ZERO;
 
@@ -28,23 +29,23 @@ struct Dialect {
     interval: u64,
 }
 
-const RFC_DC: &str = r#"{"device_code":"GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS","user_code":"WDJB-MJHT","verification_uri":"https://example.com/device","verification_uri_complete":"https://example.com/device?user_code=WDJB-MJHT","expires_in":1800,"interval":5}"#;
-const MSV1_DC: &str = r#"{"user_code":"C45FGVYJR","device_code":"CAQABAAEAAABeAFzDwllzTYGDLh_qYbH8uzh0ivGv5BFX8U1R8ZLSWjQSbuB9JQzKSMsSoO7p7fqNKvOeSH1aAXuKCKRcE92cmDSDY2xuOM6qI-uK2fht3XX6buJBIgTFgZQ3cQVz_gjqsiGIZiHdwt__bJnynjI2ktruQsVIQVUYO9TNh3ATrxoHSQrwwkg0Ozurb32lZMIgAA","verification_url":"https://microsoft.com/devicelogin","expires_in":"900","interval":"5","message":"To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code C45FGVYJR to authenticate."}"#;
-const MSV1_PEND: &str = r#"{"error":"authorization_pending","error_description":"AADSTS70016: Pending end-user authorization.\r\nTrace ID: cd417f24-8d41-4d02-89bf-f8fc974e887f\r\nCorrelation ID: 02c9684c-b36c-423a-a78d-68ff007b0dbd\r\nTimestamp: 2016-10-19 16:29:47Z","error_codes":[70016],"timestamp":"2016-10-19 16:29:47Z","trace_id":"cd417f24-8d41-4d02-89bf-f8fc974e887f","correlation_id":"02c9684c-b36c-423a-a78d-68ff007b0dbd"}"#;
-const MSV1_EXP: &str = r#"{"error":"code_expired","error_description":"AADSTS70019: Verification code expired.\r\nTrace ID: 00000000-0000-0000-0000-000000000000\r\nCorrelation ID: 00000000-0000-0000-0000-000000000000\r\nTimestamp: 2017-06-21 00:00:00Z","error_codes":[70019],"timestamp":"2017-06-21 00:00:00Z","trace_id":"00000000-0000-0000-0000-000000000000","correlation_id":"00000000-0000-0000-0000-000000000000"}"#;
-const MSV1_TOK: &str = r#"{"token_type":"Bearer","scope":"user_impersonation","expires_in":"3600","expires_on":"1460690464","not_before":"1460686564","resource":"4e725760-015b-4168-8adf-e8329e863974","access_token":"Q29uZ3JhdHVsYXRpb25zLCB5b3UgaGF2ZSBzdWNjZXNzZnVsbHkgZGVjb2RlZCBhIGZha2UgYWNjZXNzIHRva2VuLg==","refresh_token":"Tm93IHlvdSBzdWNjZXNzZnVsbHkgZGVjb2RlZCBhIGZha2UgcmVmcmVzaCB0b2tlbi4=","id_token":"SSBub3RpY2UgeW91J3JlIHN0aWxsIGRlY29kaW5nIGZha2UgdG9rZW5zLiAgVGhpcyBvbmUncyBmb3IgaWRfdG9rZW4u"}"#;
-const MSV2_DC: &str = r#"{"user_code":"YZMYLD4K","device_code":"HAQABAAEAAAD--DLA3VO7QrddgJg7Wevr0WV9SxplIjUaZuAytY5xuFmkKNvO1AmBDEPZC","verification_uri":"https://www.microsoft.com/link","expires_in":900,"interval":5,"message":"To sign in, use a web browser to open the page https://www.microsoft.com/link and enter the code YZMYLD4K to authenticate."}"#;
-const MSV2_PEND: &str = r#"{"error":"authorization_pending","error_description":"AADSTS70016: The provided request has not yet been authorized by the user. The user must input their code.\r\nTrace ID: 21a7ca08-5c6d-4238-a06f-d7808ff27900\r\nCorrelation ID: 55137716-1f7e-42e1-b0fa-4d07b8d4896c\r\nTimestamp: 2022-08-25 09:34:07Z","error_codes":[70016],"timestamp":"2022-08-25 09:34:07Z","trace_id":"21a7ca08-5c6d-4238-a06f-d7808ff27900","correlation_id":"55137716-1f7e-42e1-b0fa-4d07b8d4896c","error_uri":"https://login.microsoftonline.com/error?code=70016"}"#;
-const MSV2_DECL: &str = r#"{"error":"authorization_declined","error_description":"AADSTS00000: synthesized fixture - user declined.\r\nTrace ID: 00000000-0000-0000-0000-000000000000","error_codes":[0],"timestamp":"2022-08-25 09:34:07Z","trace_id":"00000000-0000-0000-0000-000000000000","correlation_id":"00000000-0000-0000-0000-000000000000","error_uri":"https://login.microsoftonline.com/error?code=0"}"#;
-const MSV2_EXP: &str = r#"{"error":"expired_token","error_description":"AADSTS70020: The provided value for the input parameter 'device_code' is not valid. This device code has expired.\r\nTrace ID: 00000000-0000-0000-0000-000000000000","error_codes":[70020],"timestamp":"2022-11-07 00:00:00Z","trace_id":"00000000-0000-0000-0000-000000000000","correlation_id":"00000000-0000-0000-0000-000000000000","error_uri":"https://login.microsoftonline.com/error?code=70020"}"#;
-const MSV2_TOK: &str = r#"{"token_type":"Bearer","scope":"User.Read profile openid email","expires_in":3599,"access_token":"eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiIsIng1dCI6Ik5HVEZ2ZEstZnl0aEV1Q...","refresh_token":"AwABAAAAvPM1KaPlrEqdFSBzjqfTGAMxZGUTdM0t4B4...","id_token":"eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.eyJhdWQiOiIyZDRkMTFhMi1mODE0LTQ2YTctOD..."}"#;
-const GOOG_DC: &str = r#"{"device_code":"4/4-GMMhmHCXhWEzkobqIHGG_EnNYYsAkukHspeYUk9E8","user_code":"GQVQ-JKEC","verification_url":"https://www.google.com/device","expires_in":1800,"interval":5}"#;
-const GOOG_TOK: &str = r#"{"access_token":"1/fFAGRNJru1FTz70BzhT3Zg","expires_in":3920,"scope":"openid https://www.googleapis.com/auth/userinfo.profile https://www.googleapis.com/auth/userinfo.email","token_type":"Bearer","refresh_token":"1/xEoDL4iW3cxlI7yDbSRFYNG01kVKM2C-259HOF2aQbI"}"#;
-const GH_DC: &str = "device_code=3584d83530557fdd1f46af8289938c8ef79f9dc5&expires_in=900&interval=5&user_code=WDJB-MJHT&verification_uri=https%3A%2F%2Fgithub.com%2Flogin%2Fdevice";
-const GH_DENY: &str = r#"{"error":"access_denied","error_description":"The authorization request was denied.","error_uri":"https://docs.github.com/developers/apps/authorizing-oauth-apps#error-codes-for-the-device-flow"}"#;
-const GH_EXP: &str = r#"{"error":"expired_token","error_description":"This 'device_code' has expired.","error_uri":"https://docs.github.com/developers/apps/authorizing-oauth-apps#error-codes-for-the-device-flow"}"#;
-const AUTH0_DC: &str = r#"{"device_code":"Ag_EE...ko1p","user_code":"QTZL-MCBW","verification_uri":"https://tenant.auth0.com/activate","verification_uri_complete":"https://tenant.auth0.com/activate?user_code=QTZL-MCBW","expires_in":900,"interval":5}"#;
-const RFC_TOK: &str = r#"{"access_token":"2YotnFZFEjr1zCsicMWpAA","token_type":"Bearer","expires_in":3600,"refresh_token":"tGzv3JOkF0XG5Qx2TlKWIA","scope":"openid offline_access"}"#;
+const RFC_DC: &str = fixtures::RFC_DC_01.body;
+const MSV1_DC: &str = fixtures::MSV1_DC_01.body;
+const MSV1_PEND: &str = fixtures::MSV1_PEND_01.body;
+const MSV1_EXP: &str = fixtures::MSV1_EXP_02.body;
+const MSV1_TOK: &str = fixtures::MSV1_TOK_01.body;
+const MSV2_DC: &str = fixtures::MSV2_DC_01.body;
+const MSV2_PEND: &str = fixtures::MSV2_PEND_01.body;
+const MSV2_DECL: &str = fixtures::MSV2_DECL_01.body;
+const MSV2_EXP: &str = fixtures::MSV2_EXP_01.body;
+const MSV2_TOK: &str = fixtures::MSV2_TOK_01.body;
+const GOOG_DC: &str = fixtures::GOOG_DC_01.body;
+const GOOG_TOK: &str = fixtures::GOOG_TOK_01.body;
+const GH_DC: &str = fixtures::GH_DC_01.body;
+const GH_DENY: &str = fixtures::GH_DENY_01.body;
+const GH_EXP: &str = fixtures::GH_EXP_01.body;
+const AUTH0_DC: &str = fixtures::AUTH0_DC.body;
+const RFC_TOK: &str = fixtures::RFC_TOK_01.body;
 
 const URN: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
@@ -842,28 +843,45 @@ fn huge_numbers_do_not_panic() {
         r#"{"device_code":"d","user_code":"u","verification_uri":"v","expires_in":1e308,"interval":1e308}"#,
         r#"{"device_code":"d","user_code":"u","verification_uri":"v","expires_in":"99999999999999999999999","interval":"5"}"#,
     ] {
-        let mut flow = Flow::device(cfg().build().unwrap(), t0);
-        let device_grant::Output::Send { id, .. } = flow.poll_output() else {
-            panic!()
-        };
-        flow.handle_response(
-            id,
-            http::Response::builder().status(200).body(body).unwrap(),
-            t0,
-        )
-        .unwrap();
-        // Drain: the prompt, then either a wait or (unparsable number) an error.
-        for _ in 0..4 {
-            match flow.poll_output() {
-                device_grant::Output::WaitUntil(at) => {
-                    assert!(at > t0);
-                    flow.handle_timeout(at).unwrap();
-                }
-                device_grant::Output::Done(_) => break,
-                _ => {}
-            }
-        }
+        // The prompt, then a wait to the (clamped) deadline, or polls until the server calls
+        // the expiry; the rules hold either way.
+        let mut server = device_grant_sim::Scripted::repeating_last([
+            json(200, body),
+            json(400, r#"{"error":"expired_token"}"#),
+        ]);
+        let run =
+            device_grant_sim::drive(Flow::device(cfg().build().unwrap(), t0), &mut server, t0);
+        run.assert_clean();
+        assert!(matches!(run.err(), FlowError::Expired(_)), "{body}");
+        assert!(run.end >= t0);
     }
+}
+
+#[test]
+fn azure_ad_v1_device_answer_verbatim() {
+    // Moved from the core's unit tests: the fixture, read through the public API.
+    let t0 = Instant::now();
+    let cfg = Config::azure_ad_v1("contoso", "04b07795", "https://graph.windows.net/")
+        .build()
+        .unwrap();
+    let run = drive(
+        Flow::device(cfg, t0),
+        t0,
+        [json(200, MSV1_DC), json(200, MSV1_TOK)],
+        NO_LATENCY,
+    );
+    let p = run.prompt().unwrap();
+    assert_eq!(p.user_code(), "C45FGVYJR");
+    assert_eq!(p.verification_uri(), "https://microsoft.com/devicelogin");
+    assert_eq!(p.expires_in(), Duration::from_secs(900));
+    assert!(p.message().unwrap().starts_with("To sign in"));
+    assert!(p.extra().is_empty());
+    assert_eq!(
+        p.to_string(),
+        "To sign in, open https://microsoft.com/devicelogin and enter the code C45FGVYJR\nThe code expires in 15 min."
+    );
+    // The interval "5" (a string): the first poll after 5 s.
+    assert_eq!(run.send_times(), [0.0, 5.0]);
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! A driver for one flow that checks every output against the rules the core owns
-//! (DESIGN rules 1-10 and the API's promises), and panics with a description when one breaks.
+//! A driver for one flow that checks every output: the design's rules (DESIGN rules 1-10,
+//! through the simulator's one checker, `device_grant_sim::rules`) and the API's promises
+//! about requests, bodies, secrets and misuse; it panics with a description when one breaks.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -7,12 +8,14 @@ use std::time::{Duration, Instant};
 use device_grant::serde_json::Value;
 use device_grant::url::form_urlencoded;
 use device_grant::{
-    BackOffCause, Config, Endpoint, ErrorResponse, Event, Flow, FlowError, Output, Problem,
-    Profile, RefreshToken, RequestId, TokenResponse, TransportErrorKind, UsageError,
+    Config, Endpoint, ErrorResponse, Event, Flow, FlowError, Output, Problem, Profile,
+    RefreshToken, RequestId, TokenResponse, TransportErrorKind, UsageError,
 };
+use device_grant_sim::rules::{self as model, ErrorBody, Limits, Members, Prediction, Rules, Step};
+
+pub use device_grant_sim::rules::Grant;
 
 use super::input::Reply;
-use super::model::{self, ErrorBody, Members, Prediction, Step};
 
 /// The endpoints every harness configuration uses.
 pub const DEVICE_URL: &str = "https://as.example/oauth2/device";
@@ -20,17 +23,7 @@ pub const DEVICE_URL: &str = "https://as.example/oauth2/device";
 pub const TOKEN_URL: &str = "https://as.example/oauth2/token";
 const CLIENT_SECRET: &str = "client-secret-4b1d9e77c3";
 const REFRESH_SECRET: &str = "refresh-token-secret-8a2f6c0e";
-const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 const MAX_DRAIN: usize = 32;
-
-/// Which grant a run drives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Grant {
-    /// `Flow::device`.
-    Device,
-    /// `Flow::refresh`.
-    Refresh,
-}
 
 /// A configuration chosen by one byte: provider profile, client authentication, and limits.
 pub struct Setup {
@@ -123,47 +116,14 @@ pub enum Which {
     Unknown(usize),
 }
 
-enum Cause {
-    Answer,
-    Clock,
-    Cancel,
-}
-
-/// What the harness knows about `Retry-After`.
-#[derive(Clone, Copy)]
-enum RetryAfter {
-    Known(Option<Duration>),
-    Unknown,
-}
-
-/// What came back for a request: an answer or a failure.
-struct Received {
-    status: Option<u16>,
-    content_type: Option<String>,
-    transport: Option<TransportErrorKind>,
-    retry_after: RetryAfter,
-}
-
+/// What came back for the last request, for the checks of the result it led to.
 struct Answered {
     step: Step,
     now: Instant,
-    interval_before: Option<Duration>,
-    interval_after: Option<Duration>,
     status: Option<u16>,
     content_type: Option<String>,
     transport: Option<TransportErrorKind>,
-    retry_after: RetryAfter,
     prediction: Prediction,
-    done: bool,
-    events: Vec<Event>,
-    settled: bool,
-}
-
-#[derive(Clone, Copy)]
-enum Earliest {
-    Unset,
-    At(Instant),
-    Never,
 }
 
 /// One flow, its driver's clock, and what has been observed so far.
@@ -172,28 +132,20 @@ pub struct Run {
     pub flow: Flow,
     grant: Grant,
     config: Arc<Config>,
-    max_backoff: Duration,
-    default_interval: Duration,
+    rules: Rules,
     now: Instant,
     outstanding: Option<(RequestId, Step)>,
     issued: Vec<RequestId>,
     device_sent: bool,
     refresh_sent: bool,
-    polls_sent: u32,
-    user_code_seen: bool,
-    done: Option<Result<TokenResponse, FlowError>>,
-    cause: Option<Cause>,
-    deadline: Option<Instant>,
+    done: bool,
+    ended_by_answer: bool,
     interval: Option<Duration>,
-    earliest: Earliest,
-    last_poll: Option<Instant>,
     poll_body: Option<Vec<u8>>,
     last_wait: Option<Instant>,
-    must_progress: bool,
     answered: Option<Answered>,
-    last_backoff: Option<Duration>,
     secrets: Vec<Vec<u8>>,
-    side: Option<(Flow, Instant, Vec<RequestId>)>,
+    side_ids: Vec<RequestId>,
 }
 
 impl Run {
@@ -206,32 +158,28 @@ impl Run {
             Grant::Device => Flow::device(config.clone(), now),
             Grant::Refresh => Flow::refresh(config.clone(), RefreshToken::new(REFRESH_SECRET), now),
         };
+        let limits = Limits {
+            default_interval: setup.default_interval,
+            max_backoff: setup.max_backoff,
+        };
         Run {
             flow,
             grant,
             config,
-            max_backoff: setup.max_backoff,
-            default_interval: setup.default_interval,
+            rules: Rules::new(grant, now, limits),
             now,
             outstanding: None,
             issued: Vec::new(),
             device_sent: false,
             refresh_sent: false,
-            polls_sent: 0,
-            user_code_seen: false,
-            done: None,
-            cause: None,
-            deadline: None,
+            done: false,
+            ended_by_answer: false,
             interval: None,
-            earliest: Earliest::Unset,
-            last_poll: None,
             poll_body: None,
             last_wait: None,
-            must_progress: false,
             answered: None,
-            last_backoff: None,
             secrets: vec![CLIENT_SECRET.into(), REFRESH_SECRET.into()],
-            side: None,
+            side_ids: Vec::new(),
         }
     }
 
@@ -242,7 +190,7 @@ impl Run {
 
     /// The device code's deadline, once known.
     pub fn deadline(&self) -> Option<Instant> {
-        self.deadline
+        self.rules.deadline()
     }
 
     /// The last `WaitUntil` instant, while the flow waits for it.
@@ -252,7 +200,7 @@ impl Run {
 
     /// Whether the flow has said `Done`.
     pub fn finished(&self) -> bool {
-        self.done.is_some()
+        self.done
     }
 
     /// Adds a value that must never appear in any `Debug` or `Display` output.
@@ -267,20 +215,27 @@ impl Run {
         }
     }
 
+    /// Panics with the rules broken so far.
+    fn rules_hold(&mut self) {
+        let broken = self.rules.take_breaches();
+        if !broken.is_empty() {
+            let list: Vec<String> = broken.iter().map(ToString::to_string).collect();
+            panic!("rules broken:\n  {}", list.join("\n  "));
+        }
+    }
+
     /// One `poll_output`, checked.
     pub fn poll(&mut self) -> Polled {
         let out = self.flow.poll_output();
         self.no_secret("an output's Debug", &format!("{out:?}"));
-        if let Some(done) = &self.done {
-            match &out {
-                Output::Done(again) => assert_eq!(again, done, "Done changed"),
-                other => panic!("{other:?} after Done"),
-            }
+        self.rules.output(&out);
+        self.rules_hold();
+        if self.done {
             return Polled::Done;
         }
         let polled = match out {
             Output::Event(event) => {
-                self.event(event);
+                self.event(&event);
                 Polled::Event
             }
             Output::Send { id, request } => {
@@ -288,14 +243,6 @@ impl Run {
                 Polled::Send(id)
             }
             Output::WaitUntil(at) => {
-                assert!(
-                    at > self.now,
-                    "WaitUntil({at:?}) is not later than now {:?}",
-                    self.now
-                );
-                assert!(self.outstanding.is_none(), "WaitUntil with a request out");
-                let deadline = self.flow.deadline().expect("only polling waits");
-                assert!(at <= deadline, "WaitUntil past the deadline");
                 self.last_wait = Some(at);
                 Polled::Wait(at)
             }
@@ -313,18 +260,8 @@ impl Run {
             }
             other => panic!("an output the harness does not know: {other:?}"),
         };
-        if polled.blocks() {
-            self.settle();
-            if self.must_progress {
-                assert!(
-                    matches!(polled, Polled::Send(_) | Polled::Done),
-                    "the WaitUntil instant came and the flow still waits: {polled:?}"
-                );
-                self.must_progress = false;
-            }
-            if !matches!(polled, Polled::Done) {
-                assert!(!self.flow.is_done(), "is_done() while the flow goes on");
-            }
+        if polled.blocks() && !matches!(polled, Polled::Done) {
+            assert!(!self.flow.is_done(), "is_done() while the flow goes on");
         }
         polled
     }
@@ -341,10 +278,6 @@ impl Run {
     }
 
     fn send(&mut self, id: RequestId, request: &device_grant::http::Request<Vec<u8>>) {
-        assert!(
-            self.outstanding.is_none(),
-            "a second request while one is out"
-        );
         assert!(!self.issued.contains(&id), "request id {id:?} reused");
         self.issued.push(id);
         assert_eq!(request.method(), "POST");
@@ -380,34 +313,8 @@ impl Run {
     }
 
     fn check_poll_send(&mut self, body: &[u8], form: &[(String, String)]) {
-        assert!(self.user_code_seen, "a poll before Event::UserCode");
         let deadline = self.flow.deadline().expect("polling has a deadline");
-        assert_eq!(Some(deadline), self.deadline, "the deadline moved");
-        assert!(
-            self.now < deadline,
-            "a poll sent at or after the deadline (now {:?}, deadline {deadline:?})",
-            self.now
-        );
-        match self.earliest {
-            Earliest::At(t) => assert!(
-                self.now >= t,
-                "a poll sent before the interval or back-off had passed since the last answer \
-                 (now {:?}, allowed from {t:?})",
-                self.now
-            ),
-            Earliest::Never => {
-                panic!("a poll sent although the next one was due after the end of time")
-            }
-            Earliest::Unset => panic!("a poll sent before any answer"),
-        }
-        let interval = self.flow.interval().expect("polling has an interval");
-        if let Some(last) = self.last_poll {
-            let next = last.checked_add(interval);
-            assert!(
-                next.is_some_and(|n| self.now >= n),
-                "a poll sent before the last poll + the current interval"
-            );
-        }
+        assert_eq!(Some(deadline), self.rules.deadline(), "the deadline moved");
         let code_param = match self.config.profile() {
             Profile::AzureAdV1 { .. } => "code",
             _ => "device_code",
@@ -420,156 +327,24 @@ impl Run {
             Some(first) => assert_eq!(first.as_slice(), body, "the poll body changed"),
             None => self.poll_body = Some(body.to_vec()),
         }
-        self.polls_sent += 1;
-        self.last_poll = Some(self.now);
     }
 
-    fn event(&mut self, event: Event) {
+    fn event(&mut self, event: &Event) {
         self.no_secret("an event", &format!("{event:?}"));
-        let info = self.answered.as_mut().expect("an event before any answer");
-        assert!(!info.settled, "an event after the flow moved on: {event:?}");
-        info.events.push(event.clone());
-        let info = self.answered.as_ref().expect("just used");
-        match &event {
+        match event {
             Event::UserCode(prompt) => {
-                assert_eq!(self.grant, Grant::Device, "a user code in a refresh");
-                assert_eq!(info.step, Step::Device, "a user code after a poll answer");
-                assert!(!self.user_code_seen, "a second Event::UserCode");
-                assert_eq!(self.polls_sent, 0, "Event::UserCode after a poll");
-                self.user_code_seen = true;
                 assert!(!prompt.user_code().is_empty());
                 assert!(!prompt.verification_uri().is_empty());
                 assert!(!prompt.expires_in().is_zero());
-                assert_eq!(
-                    info.now.checked_add(prompt.expires_in()),
-                    Some(prompt.expires_at()),
-                    "expires_at is not arrival + expires_in"
-                );
-                assert_eq!(
-                    self.deadline,
-                    Some(prompt.expires_at()),
-                    "deadline != expires_at"
-                );
-                if let Prediction::Device(fields) = &info.prediction {
+                if let Some(Prediction::Device(fields)) = self.rules.prediction() {
                     check_prompt(prompt, fields);
                 }
             }
             Event::SlowDown { interval } => {
-                assert_eq!(info.step, Step::Poll, "SlowDown outside polling");
-                assert_eq!(
-                    Some(*interval),
-                    info.interval_after,
-                    "SlowDown != interval()"
-                );
-                let before = info.interval_before.expect("polling had an interval");
-                let stepped = before.saturating_add(SLOW_DOWN_STEP);
-                assert!(*interval >= stepped, "slow_down added less than 5 s");
-                if let Prediction::SlowDown { sent: Some(sent) } = &info.prediction {
-                    assert_eq!(
-                        *interval,
-                        stepped.max(sent.unwrap_or_default()),
-                        "slow_down interval"
-                    );
-                }
+                assert_eq!(Some(*interval), self.interval, "SlowDown != interval()");
             }
-            Event::BackOff { delay, cause } => {
-                assert_eq!(info.step, Step::Poll, "BackOff outside polling");
-                let interval = info.interval_after.expect("polling has an interval");
-                assert!(*delay >= interval, "back-off shorter than the interval");
-                let mut ceiling = self.max_backoff.max(interval);
-                match cause {
-                    BackOffCause::Transport(kind) => {
-                        assert_eq!(info.transport, Some(*kind), "back-off cause");
-                    }
-                    BackOffCause::Status(s) => {
-                        assert_eq!(info.status, Some(*s), "back-off status");
-                        assert!(matches!(s, 429 | 502 | 503 | 504), "back-off on status {s}");
-                        match info.retry_after {
-                            RetryAfter::Known(ra) => {
-                                let ra = ra.unwrap_or_default();
-                                assert!(*delay >= ra, "Retry-After not honoured");
-                                ceiling = ceiling.max(ra);
-                            }
-                            RetryAfter::Unknown => ceiling = Duration::MAX,
-                        }
-                    }
-                    BackOffCause::TemporarilyUnavailable => {
-                        assert!(
-                            info.status.is_some(),
-                            "temporarily_unavailable without an answer"
-                        );
-                    }
-                    other => panic!("a back-off cause the harness does not know: {other:?}"),
-                }
-                assert!(
-                    *delay <= ceiling,
-                    "back-off {delay:?} above its cap {ceiling:?}"
-                );
-                let plain = !matches!(cause, BackOffCause::Status(_))
-                    || matches!(info.retry_after, RetryAfter::Known(None));
-                if plain {
-                    if let Some(last) = self.last_backoff {
-                        assert!(*delay >= last, "back-off shrank from {last:?} to {delay:?}");
-                    }
-                    self.last_backoff = Some(*delay);
-                }
-                let at = info.now.checked_add(*delay);
-                self.earliest = match (self.earliest, at) {
-                    (_, None) | (Earliest::Never, _) => Earliest::Never,
-                    (Earliest::At(t), Some(a)) => Earliest::At(t.max(a)),
-                    (Earliest::Unset, Some(a)) => Earliest::At(a),
-                };
-            }
+            Event::BackOff { .. } => {}
             other => panic!("an event the harness does not know: {other:?}"),
-        }
-    }
-
-    /// Checks the events of the last answer once they have all been drained.
-    fn settle(&mut self) {
-        let Some(info) = self.answered.as_mut() else {
-            return;
-        };
-        if info.settled {
-            return;
-        }
-        info.settled = true;
-        let kinds: Vec<&str> = info
-            .events
-            .iter()
-            .map(|e| match e {
-                Event::UserCode(_) => "UserCode",
-                Event::SlowDown { .. } => "SlowDown",
-                Event::BackOff { .. } => "BackOff",
-                _ => "other",
-            })
-            .collect();
-        let expected: Option<&[&str]> = if info.done {
-            Some(&[])
-        } else {
-            match (&info.step, &info.prediction, info.transport) {
-                (Step::Device, _, _) => Some(&["UserCode"]),
-                (Step::Poll, _, Some(_)) => Some(&["BackOff"]),
-                (Step::Poll, Prediction::Pending, _) => Some(&[]),
-                (Step::Poll, Prediction::SlowDown { .. }, _) => Some(&["SlowDown"]),
-                (Step::Poll, Prediction::TemporarilyUnavailable | Prediction::RetryStatus, _) => {
-                    Some(&["BackOff"])
-                }
-                _ => None,
-            }
-        };
-        match expected {
-            Some(want) => assert_eq!(kinds, want, "events after an answer"),
-            None => assert!(
-                kinds.is_empty() || kinds == ["SlowDown"] || kinds == ["BackOff"],
-                "events after a poll answer: {kinds:?}"
-            ),
-        }
-        if info.interval_after > info.interval_before && info.step == Step::Poll {
-            assert_eq!(kinds, ["SlowDown"], "the interval grew without slow_down");
-        }
-        if info.step == Step::Poll && !kinds.contains(&"BackOff") {
-            // A pending or slow_down answer resets the back-off.
-            self.last_backoff = None;
         }
     }
 
@@ -578,24 +353,11 @@ impl Run {
         if let Err(e) = &result {
             self.no_secret("an error's Display", &e.to_string());
         }
-        match self.cause {
-            None | Some(Cause::Clock) => {
-                assert!(
-                    matches!(result, Err(FlowError::Expired(None))),
-                    "the flow ended by itself with {result:?}"
-                );
-                let deadline = self.deadline.expect("expiry needs a deadline");
-                assert!(self.now >= deadline, "Expired before the deadline");
-            }
-            Some(Cause::Cancel) => {
-                assert!(matches!(result, Err(FlowError::Cancelled)), "{result:?}");
-            }
-            Some(Cause::Answer) => {
-                let info = self.answered.as_ref().expect("an answer ended the flow");
-                self.check_result(info, &result);
-            }
+        if self.ended_by_answer {
+            let info = self.answered.as_ref().expect("an answer ended the flow");
+            self.check_result(info, &result);
         }
-        self.done = Some(result);
+        self.done = true;
     }
 
     fn check_result(&self, info: &Answered, result: &Result<TokenResponse, FlowError>) {
@@ -700,10 +462,8 @@ impl Run {
                     "a valid device response ended the flow: {result:?}"
                 ),
             },
-            Prediction::Pending
-            | Prediction::SlowDown { .. }
-            | Prediction::TemporarilyUnavailable
-            | Prediction::RetryStatus => panic!("{:?} ended the flow: {result:?}", info.prediction),
+            // The rules report pending, slow_down and back-off answers that end the flow.
+            _ => {}
         }
     }
 
@@ -723,42 +483,42 @@ impl Run {
     }
 
     /// An id with the number `n`, taken from another flow: ids have no public constructor.
+    /// The side flow is driven by the simulator's driver, its device request answered and
+    /// every poll failing, and stopped once it has issued enough ids.
     fn foreign(&mut self, n: usize) -> RequestId {
-        let (side, now, ids) = self.side.get_or_insert_with(|| {
+        if self.side_ids.len() <= n {
             let config = Config::builder("side")
                 .device_endpoint(DEVICE_URL)
                 .token_endpoint(TOKEN_URL)
                 .build()
                 .expect("valid");
             let now = Instant::now();
-            (Flow::device(config, now), now, Vec::new())
-        });
-        let body = r#"{"device_code":"d","user_code":"u","verification_uri":"v","expires_in":31536000,"interval":1}"#;
-        for _ in 0..(4 * n + 8) {
-            if ids.len() > n {
-                break;
-            }
-            match side.poll_output() {
-                Output::Send { id, .. } => {
-                    ids.push(id);
-                    if ids.len() == 1 {
-                        let reply = Reply::json(200, body);
-                        side.handle_response(id, reply.response(), *now)
-                            .expect("side flow");
-                    } else {
-                        side.handle_transport_error(id, TransportErrorKind::Io, *now)
-                            .expect("side flow");
+            let body = r#"{"device_code":"d","user_code":"u","verification_uri":"v","expires_in":31536000,"interval":1}"#;
+            let mut server = device_grant_sim::Scripted::repeating_last([
+                device_grant_sim::Answer::json(200, body),
+                device_grant_sim::Answer::Transport(TransportErrorKind::Io),
+            ]);
+            let options = device_grant_sim::Options {
+                max_steps: 4 * n + 8,
+                check: false,
+                ..device_grant_sim::Options::default()
+            };
+            let ids = &mut self.side_ids;
+            ids.clear();
+            device_grant_sim::drive_inspect(
+                Flow::device(config, now),
+                &mut server,
+                now,
+                options,
+                &mut |_, out| {
+                    if let Output::Send { id, .. } = out {
+                        ids.push(*id);
                     }
-                }
-                Output::WaitUntil(at) => {
-                    *now = at;
-                    side.handle_timeout(at).expect("side flow");
-                }
-                Output::Done(r) => panic!("the side flow ended: {r:?}"),
-                _ => {}
-            }
+                },
+            );
         }
-        let id = ids
+        let id = self
+            .side_ids
             .get(n)
             .copied()
             .expect("the side flow issued enough ids");
@@ -819,20 +579,20 @@ impl Run {
         self.flow
             .handle_response(id, reply.response(), self.now)
             .expect("the answer to the request that is out");
-        let retry_after =
-            if reply.headers.contains_key("retry-after") && reply.retry_after.is_none() {
-                RetryAfter::Unknown
-            } else {
-                RetryAfter::Known(reply.retry_after)
-            };
-        let prediction = model::predict(step, reply, self.flow.body_limit());
-        let received = Received {
-            status: Some(reply.status),
-            content_type: reply.content_type().map(str::to_owned),
-            transport: None,
-            retry_after,
-        };
-        self.answered(step, before, received, prediction);
+        let mut owned = device_grant::http::Response::new(reply.body.clone());
+        *owned.status_mut() =
+            device_grant::http::StatusCode::from_u16(reply.status).expect("100..=999");
+        *owned.headers_mut() = reply.headers.clone();
+        let answer = device_grant_sim::Answer::Response(owned);
+        let content_type = reply.content_type().map(str::to_owned);
+        self.answered(
+            step,
+            before,
+            &answer,
+            Some(reply.status),
+            content_type,
+            None,
+        );
     }
 
     /// Reports that request `id` got no answer.
@@ -850,104 +610,51 @@ impl Run {
         self.flow
             .handle_transport_error(id, kind, self.now)
             .expect("the failure of the request that is out");
-        let prediction = Prediction::Unknown;
-        let received = Received {
-            status: None,
-            content_type: None,
-            transport: Some(kind),
-            retry_after: RetryAfter::Known(None),
-        };
-        self.answered(step, before, received, prediction);
+        let answer = device_grant_sim::Answer::Transport(kind);
+        self.answered(step, before, &answer, None, None, Some(kind));
     }
 
     fn answered(
         &mut self,
         step: Step,
         interval_before: Option<Duration>,
-        received: Received,
-        prediction: Prediction,
+        answer: &device_grant_sim::Answer,
+        status: Option<u16>,
+        content_type: Option<String>,
+        transport: Option<TransportErrorKind>,
     ) {
-        let Received {
-            status,
-            content_type,
-            transport,
-            retry_after,
-        } = received;
+        self.rules.answered(&self.flow, self.now, answer);
+        self.rules_hold();
+        let prediction = self
+            .rules
+            .prediction()
+            .cloned()
+            .unwrap_or(Prediction::Unknown);
         let done = self.flow.is_done();
-        let must_end = match (&step, &prediction, transport) {
-            (Step::Refresh, _, _) => Some(true),
-            (Step::Device, _, Some(_)) => Some(true),
-            (Step::Poll, _, Some(_)) => Some(false),
-            (_, Prediction::Unknown, _) => None,
-            (_, Prediction::Device(fields), _) => {
-                if device_problem(fields).is_some() {
-                    Some(true)
-                } else if device_must_succeed(fields, self.now) {
-                    Some(false)
-                } else {
-                    None
-                }
+        // What the rules cannot tell: whether a device answer's body must be accepted.
+        if let (Step::Device, Prediction::Device(fields), None) = (step, &prediction, transport) {
+            if device_problem(fields).is_some() {
+                assert!(done, "a device answer without its codes was accepted");
+            } else if device_must_succeed(fields, self.now) {
+                assert!(!done, "a valid device answer ended the flow");
             }
-            (
-                _,
-                Prediction::Pending
-                | Prediction::SlowDown { .. }
-                | Prediction::TemporarilyUnavailable
-                | Prediction::RetryStatus,
-                _,
-            ) => Some(false),
-            _ => Some(true),
-        };
-        if let Some(end) = must_end {
-            assert_eq!(done, end, "is_done() after {prediction:?} at {step:?}");
         }
         if done {
-            self.cause = Some(Cause::Answer);
+            self.ended_by_answer = true;
         } else if step == Step::Poll {
             assert!(
                 self.flow.interval() >= interval_before,
                 "the interval shrank"
             );
         }
-        let interval_after = self.flow.interval();
-        if step == Step::Device && !done {
-            self.deadline = Some(self.flow.deadline().expect("polling has a deadline"));
-            let interval = interval_after.expect("polling has an interval");
-            if let Prediction::Device(fields) = &prediction {
-                let want = match fields.get("interval") {
-                    None => Some(self.default_interval),
-                    Some(v) => match model::whole_seconds(v) {
-                        Some(0) => Some(self.default_interval),
-                        Some(s) => Some(Duration::from_secs(s)),
-                        None => None,
-                    },
-                };
-                if let Some(want) = want {
-                    assert_eq!(interval, want, "the first interval");
-                }
-            }
-        }
-        if !done {
-            let interval = interval_after.expect("polling has an interval");
-            self.earliest = match self.now.checked_add(interval) {
-                Some(t) => Earliest::At(t),
-                None => Earliest::Never,
-            };
-        }
-        self.interval = interval_after;
+        self.interval = self.flow.interval();
         self.answered = Some(Answered {
             step,
             now: self.now,
-            interval_before,
-            interval_after,
             status,
             content_type,
             transport,
-            retry_after,
             prediction,
-            done,
-            events: Vec::new(),
-            settled: false,
         });
         self.observe();
     }
@@ -969,21 +676,8 @@ impl Run {
         }
         self.now = self.now.max(at);
         self.flow.handle_timeout(at).expect("the flow is running");
-        if self.flow.is_done() {
-            assert!(
-                self.outstanding.is_none(),
-                "a timeout ended a flow with a request out"
-            );
-            self.cause = Some(Cause::Clock);
-        } else if let (Some(deadline), None) = (self.deadline, self.outstanding) {
-            assert!(
-                self.now < deadline,
-                "the deadline passed and the flow goes on"
-            );
-        }
-        if self.last_wait.is_some_and(|w| self.now >= w) {
-            self.must_progress = true;
-        }
+        self.rules.timeout(&self.flow, self.now);
+        self.rules_hold();
         self.observe();
     }
 
@@ -1001,8 +695,8 @@ impl Run {
         }
         self.flow.cancel();
         assert!(self.flow.is_done(), "cancel did not end the flow");
-        self.cause = Some(Cause::Cancel);
-        self.must_progress = false;
+        self.rules.cancelled(&self.flow);
+        self.rules_hold();
         self.observe();
     }
 
@@ -1013,7 +707,7 @@ impl Run {
             assert_eq!(self.flow.interval(), None);
             return;
         }
-        if let Some(d) = self.deadline {
+        if let Some(d) = self.rules.deadline() {
             assert_eq!(self.flow.deadline(), Some(d), "the deadline moved");
         }
         if let (Some(before), Some(now)) = (self.interval, self.flow.interval()) {
@@ -1120,7 +814,7 @@ fn check_error_body(e: &ErrorResponse, body: &ErrorBody) {
 
 fn check_token(step: Step, fields: &Members, result: &Result<TokenResponse, FlowError>) {
     for name in ["access_token", "token_type"] {
-        if let Some(problem) = model::required_string_problem(fields, name) {
+        if let Some(problem) = required_string_problem(fields, name) {
             return assert_problem(result, &problem);
         }
     }
@@ -1129,13 +823,10 @@ fn check_token(step: Step, fields: &Members, result: &Result<TokenResponse, Flow
         Ok(token) => {
             assert_eq!(
                 Some(token.access_token().secret()),
-                model::non_empty(fields, "access_token")
+                non_empty(fields, "access_token")
             );
-            assert_eq!(
-                Some(token.token_type()),
-                model::non_empty(fields, "token_type")
-            );
-            match model::non_empty(fields, "refresh_token") {
+            assert_eq!(Some(token.token_type()), non_empty(fields, "token_type"));
+            match non_empty(fields, "refresh_token") {
                 Some(sent) => {
                     assert_eq!(token.refresh_token().map(|r| r.secret()), Some(sent));
                     assert!(token.refresh_token_issued());
@@ -1182,16 +873,16 @@ fn check_token(step: Step, fields: &Members, result: &Result<TokenResponse, Flow
 fn device_problem(fields: &Members) -> Option<Problem> {
     ["device_code", "user_code"]
         .into_iter()
-        .find_map(|name| model::required_string_problem(fields, name))
+        .find_map(|name| required_string_problem(fields, name))
 }
 
 /// Whether a device response is plainly valid: the required members as non-empty strings, a
 /// whole, modest `expires_in`, and every optional member of the right type.
 fn device_must_succeed(fields: &Members, now: Instant) -> bool {
     const MONTH: u64 = 30 * 24 * 3600;
-    let uri_ok = model::non_empty(fields, "verification_uri").is_some()
-        || (model::absent_or_string(fields, "verification_uri")
-            && model::non_empty(fields, "verification_url").is_some());
+    let uri_ok = non_empty(fields, "verification_uri").is_some()
+        || (absent_or_string(fields, "verification_uri")
+            && non_empty(fields, "verification_url").is_some());
     let expires_ok = fields
         .get("expires_in")
         .and_then(model::whole_seconds)
@@ -1199,17 +890,14 @@ fn device_must_succeed(fields: &Members, now: Instant) -> bool {
     device_problem(fields).is_none()
         && uri_ok
         && expires_ok
-        && model::absent_or_string(fields, "verification_uri_complete")
-        && model::absent_or_string(fields, "message")
+        && absent_or_string(fields, "verification_uri_complete")
+        && absent_or_string(fields, "message")
 }
 
 fn check_prompt(prompt: &device_grant::Prompt, fields: &Members) {
-    assert_eq!(
-        Some(prompt.user_code()),
-        model::non_empty(fields, "user_code")
-    );
-    let uri = model::non_empty(fields, "verification_uri")
-        .or_else(|| model::non_empty(fields, "verification_url"));
+    assert_eq!(Some(prompt.user_code()), non_empty(fields, "user_code"));
+    let uri =
+        non_empty(fields, "verification_uri").or_else(|| non_empty(fields, "verification_url"));
     assert_eq!(Some(prompt.verification_uri()), uri);
     if let Some(s) = fields.get("expires_in").and_then(model::whole_seconds) {
         let sent = Duration::from_secs(s);
@@ -1218,4 +906,33 @@ fn check_prompt(prompt: &device_grant::Prompt, fields: &Members) {
             assert_eq!(prompt.expires_in(), sent);
         }
     }
+}
+
+/// What `required_string` in the core reports for a member, if anything.
+fn required_string_problem(fields: &Members, name: &'static str) -> Option<Problem> {
+    match fields.get(name) {
+        None | Some(Value::Null) => Some(Problem::MissingField(name)),
+        Some(Value::String(s)) if s.is_empty() => Some(Problem::EmptyField(name)),
+        Some(Value::String(_)) => None,
+        Some(_) => Some(Problem::InvalidField {
+            field: name,
+            expected: "a string",
+        }),
+    }
+}
+
+/// A member that is a non-empty string.
+fn non_empty<'a>(fields: &'a Members, name: &str) -> Option<&'a str> {
+    match fields.get(name) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s),
+        _ => None,
+    }
+}
+
+/// Whether a member is absent (or `null`) or a string.
+fn absent_or_string(fields: &Members, name: &str) -> bool {
+    matches!(
+        fields.get(name),
+        None | Some(Value::Null | Value::String(_))
+    )
 }

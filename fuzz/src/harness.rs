@@ -1,24 +1,23 @@
 //! The fuzz harness: each target takes raw fuzz bytes, decodes them into driver inputs, and
 //! drives a `Flow` through its public API while [`check::Run`] checks every output.
 //!
-//! This file and its modules depend only on `device-grant` (and the crates it re-exports) and
-//! `std`, so the core's test suite includes them as they are and replays the committed corpus
-//! on a stable toolchain.
+//! This file and its modules depend only on `device-grant` (and the crates it re-exports),
+//! `device-grant-sim` (its fixtures and rule checker) and `std`, so the core's test suite
+//! includes them as they are and replays the committed corpus on a stable toolchain.
 
 #![allow(dead_code)]
 
 #[path = "check.rs"]
 pub mod check;
-#[path = "fixtures.rs"]
-pub mod fixtures;
 #[path = "input.rs"]
 pub mod input;
-#[path = "model.rs"]
-pub mod model;
 #[path = "seeds.rs"]
 pub mod seeds;
 
 use std::time::Duration;
+
+/// The provider answers, from the simulator's one table.
+pub use device_grant_sim::fixtures;
 
 use check::{Answer, Grant, Polled, Run, Which};
 use fixtures::{FIXTURES, Fixture};

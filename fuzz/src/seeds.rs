@@ -195,7 +195,8 @@ pub fn all() -> Vec<Seed> {
                     response_seed(sel, 0, f, &none),
                 );
             }
-            Kind::Other => {
+            // Gateway pages and anything else not OAuth.
+            _ => {
                 add(
                     "error_response",
                     f.name.into(),

@@ -29,6 +29,59 @@ const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 /// What `slow_down` adds to the interval (RFC 8628 §3.5).
 const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 
+/// The user actions and accessors the socket server and the in-memory peer share: both
+/// hold their request handling in a field `app`.
+macro_rules! shared_actions {
+    () => {
+        /// The dialect's device authorization endpoint.
+        pub fn device_endpoint(&self) -> String {
+            self.app.device_endpoint()
+        }
+
+        /// The dialect's token endpoint (polls and refreshes).
+        pub fn token_endpoint(&self) -> String {
+            self.app.token_endpoint()
+        }
+
+        /// The `/device` page a person uses to approve or deny.
+        pub fn verification_uri(&self) -> String {
+            self.app.verification_uri()
+        }
+
+        /// The dialect served.
+        pub fn dialect(&self) -> crate::Dialect {
+            self.app.config.dialect
+        }
+
+        /// The first registered client's id.
+        pub fn client_id(&self) -> &str {
+            self.app.client_id()
+        }
+
+        /// The first registered client's secret, if it has one.
+        pub fn client_secret(&self) -> Option<&str> {
+            self.app.client_secret()
+        }
+
+        /// Queues a script for the next new flow (after those already queued).
+        pub fn queue_script(&self, script: crate::Script) {
+            self.app.queue_script(script);
+        }
+
+        /// Answers the next request of that kind with `fault` (faults queue up, one per
+        /// request). Token polls get faults from their [`Script`](crate::Script).
+        pub fn inject_fault(&self, target: crate::FaultTarget, fault: crate::Fault) {
+            self.app.inject_fault(target, fault);
+        }
+
+        /// The referee: recorded requests, flows and violations.
+        pub fn referee(&self) -> crate::Referee {
+            self.app.referee()
+        }
+    };
+}
+pub(crate) use shared_actions;
+
 /// What to send for one request.
 pub(crate) enum Plan {
     Reply(Reply),
@@ -108,7 +161,30 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("base_url", &self.base_url)
+            .field("dialect", &self.config.dialect)
+            .finish_non_exhaustive()
+    }
+}
+
 impl App {
+    /// The request handling for `config`, serving under `base_url` (no trailing slash).
+    pub(crate) fn new(config: ServerConfig, base_url: String) -> App {
+        let shared = Shared {
+            scripts: config.queued.iter().cloned().collect(),
+            ..Shared::default()
+        };
+        App {
+            config,
+            base_url,
+            shared: Arc::new(Mutex::new(shared)),
+            rng: Rng::new(),
+        }
+    }
+
     pub(crate) fn lock(&self) -> MutexGuard<'_, Shared> {
         self.shared.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -119,6 +195,49 @@ impl App {
 
     pub(crate) fn verification_uri(&self) -> String {
         format!("{}/device", self.base_url)
+    }
+
+    pub(crate) fn device_endpoint(&self) -> String {
+        let c = &self.config;
+        format!("{}{}", self.base_url, c.dialect.device_path(&c.tenant))
+    }
+
+    pub(crate) fn token_endpoint(&self) -> String {
+        let c = &self.config;
+        format!("{}{}", self.base_url, c.dialect.token_path(&c.tenant))
+    }
+
+    pub(crate) fn client_id(&self) -> &str {
+        self.config.clients.first().map_or("", |c| c.id())
+    }
+
+    pub(crate) fn client_secret(&self) -> Option<&str> {
+        self.config.clients.first().and_then(|c| c.secret())
+    }
+
+    /// A person approves or denies at `now`, as the `/device` page does.
+    pub(crate) fn decide(&self, user_code: &str, approve: bool, now: Instant) -> bool {
+        self.lock()
+            .decide_by_user_code(user_code, approve, now)
+            .is_some()
+    }
+
+    pub(crate) fn queue_script(&self, script: crate::script::Script) {
+        self.lock().scripts.push_back(script);
+    }
+
+    pub(crate) fn inject_fault(&self, target: crate::script::FaultTarget, fault: Fault) {
+        let mut sh = self.lock();
+        match target {
+            crate::script::FaultTarget::DeviceAuthorization => sh.device_faults.push_back(fault),
+            crate::script::FaultTarget::Refresh => sh.refresh_faults.push_back(fault),
+        }
+    }
+
+    pub(crate) fn referee(&self) -> crate::referee::Referee {
+        crate::referee::Referee {
+            shared: Arc::clone(&self.shared),
+        }
     }
 
     fn ctx<'a>(&'a self, req: &Req<'_>, device_endpoint: bool) -> Ctx<'a> {

@@ -1,7 +1,48 @@
 //! A simulated OAuth 2.0 Device Authorization Grant (RFC 8628) server for
-//! tests: real HTTP/1.1 on `127.0.0.1`, provider dialects, scripted users,
-//! injected faults, and a referee that records every request and reports
-//! the rules a client broke.
+//! tests: provider dialects, scripted users, injected faults, and a referee
+//! that records every request and reports the rules a client broke. It runs
+//! in memory as a [`Peer`] with a virtual clock, or over real HTTP/1.1 on
+//! `127.0.0.1` as a [`Server`] (feature `server`, on by default).
+//!
+//! # In memory
+//!
+//! [`drive()`] runs a `device_grant::Flow` to its end against a [`Responder`]:
+//! the [`Peer`], or [`Scripted`] canned answers. Every request is answered at
+//! once, the virtual clock jumps to each `WaitUntil`, and the [`rules`]
+//! checker (DESIGN rules 1-8 as seen from outside) watches every step. A
+//! 15-minute flow takes microseconds.
+//!
+//! ```
+//! use device_grant::Config;
+//! use device_grant_sim::{Dialect, Peer, Script, ServerConfig, drive};
+//! use std::time::{Duration, Instant};
+//!
+//! // Google: the user approves after three polls; the second one is told to slow down.
+//! let mut peer = Peer::new(
+//!     ServerConfig::new(Dialect::Google)
+//!         .script(Script::approve_after_polls(3).slow_down_at(2, None)),
+//! );
+//! let config = Config::builder(peer.client_id())
+//!     .device_endpoint(peer.device_endpoint())
+//!     .token_endpoint(peer.token_endpoint())
+//!     .profile(device_grant::Profile::Google)
+//!     .client_secret_post(peer.client_secret().unwrap_or_default())
+//!     .scope("openid")
+//!     .build()?;
+//!
+//! let start = Instant::now();
+//! let run = drive(device_grant::Flow::device(config, start), &mut peer, start);
+//!
+//! assert!(run.outcome.is_ok());
+//! assert_eq!(run.sent.len(), 5); // the device request and four polls
+//! // 5 s, 5 s, then 10 s after slow_down, 10 s: all virtual.
+//! assert_eq!(run.end - start, Duration::from_secs(30));
+//! run.assert_clean(); // no rule of the core broken
+//! peer.referee().assert_clean(); // nor any of the server's
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Over HTTP
 //!
 //! The server runs on its own thread with its own single-threaded tokio
 //! runtime, so it works the same from a plain `fn`, a `#[test]`, or a
@@ -98,9 +139,14 @@
 mod app;
 mod config;
 mod dialect;
+pub mod drive;
 mod encoding;
+pub mod fixtures;
+mod peer;
 mod referee;
+mod render;
 mod rng;
+pub mod rules;
 mod script;
 #[cfg(feature = "server")]
 mod server;
@@ -114,6 +160,10 @@ mod tests;
 pub use config::{
     Client, ClientAuthMethod, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Dialect, ServerConfig,
 };
+pub use drive::{
+    Answer, Options, Responder, Run, Scripted, Sent, drive, drive_inspect, drive_with,
+};
+pub use peer::{PEER_BASE_URL, Peer};
 pub use referee::{
     AuthProblem, Decision, Ending, Exposure, FlowId, FlowInfo, RecordedRequest, Referee,
     RequestKind, Violation,

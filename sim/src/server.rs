@@ -3,7 +3,7 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpListener};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -12,13 +12,9 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
 use http::StatusCode;
 
+use crate::ServerConfig;
 use crate::app::{App, MAX_REQUEST_BODY};
-use crate::referee::Referee;
-use crate::rng;
-use crate::script::{Fault, FaultTarget, Script};
-use crate::state::Shared;
 use crate::wire::{self, ConnInfo};
-use crate::{Dialect, ServerConfig};
 
 /// A running simulated authorization server. Dropping it (or calling
 /// [`Server::shutdown`]) stops the server and joins its thread.
@@ -30,15 +26,6 @@ pub struct Server {
     thread: Option<JoinHandle<()>>,
 }
 
-impl std::fmt::Debug for App {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App")
-            .field("base_url", &self.base_url)
-            .field("dialect", &self.config.dialect)
-            .finish_non_exhaustive()
-    }
-}
-
 impl Server {
     /// Binds `127.0.0.1` on an ephemeral port and starts serving on a new
     /// thread.
@@ -46,16 +33,7 @@ impl Server {
         let listener = TcpListener::bind(("127.0.0.1", 0))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let shared = Shared {
-            scripts: config.queued.iter().cloned().collect(),
-            ..Shared::default()
-        };
-        let app = Arc::new(App {
-            config,
-            base_url: format!("http://{addr}"),
-            shared: Arc::new(Mutex::new(shared)),
-            rng: rng::Rng::new(),
-        });
+        let app = Arc::new(App::new(config, format!("http://{addr}")));
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<io::Result<()>>();
         let router = Router::new().fallback(handle).with_state(Arc::clone(&app));
@@ -124,76 +102,18 @@ impl Server {
         &self.app.base_url
     }
 
-    /// The dialect's device authorization endpoint.
-    pub fn device_endpoint(&self) -> String {
-        let c = &self.app.config;
-        format!("{}{}", self.app.base_url, c.dialect.device_path(&c.tenant))
-    }
-
-    /// The dialect's token endpoint (polls and refreshes).
-    pub fn token_endpoint(&self) -> String {
-        let c = &self.app.config;
-        format!("{}{}", self.app.base_url, c.dialect.token_path(&c.tenant))
-    }
-
-    /// The `/device` page a person uses to approve or deny.
-    pub fn verification_uri(&self) -> String {
-        self.app.verification_uri()
-    }
-
-    /// The dialect served.
-    pub fn dialect(&self) -> Dialect {
-        self.app.config.dialect
-    }
-
-    /// The first registered client's id.
-    pub fn client_id(&self) -> &str {
-        self.app.config.clients.first().map_or("", |c| c.id())
-    }
-
-    /// The first registered client's secret, if it has one.
-    pub fn client_secret(&self) -> Option<&str> {
-        self.app.config.clients.first().and_then(|c| c.secret())
-    }
+    crate::app::shared_actions!();
 
     /// The user approves the flow with this user code (case, spaces and
     /// dashes ignored), as the `/device` page does. `false` if no pending,
     /// undecided, unexpired flow has it.
     pub fn approve(&self, user_code: &str) -> bool {
-        self.app
-            .lock()
-            .decide_by_user_code(user_code, true, Instant::now())
-            .is_some()
+        self.app.decide(user_code, true, Instant::now())
     }
 
     /// The user denies the flow with this user code; see [`Server::approve`].
     pub fn deny(&self, user_code: &str) -> bool {
-        self.app
-            .lock()
-            .decide_by_user_code(user_code, false, Instant::now())
-            .is_some()
-    }
-
-    /// Queues a script for the next new flow (after those already queued).
-    pub fn queue_script(&self, script: Script) {
-        self.app.lock().scripts.push_back(script);
-    }
-
-    /// Answers the next request of that kind with `fault` (faults queue up,
-    /// one per request). Token polls get faults from their [`Script`].
-    pub fn inject_fault(&self, target: FaultTarget, fault: Fault) {
-        let mut sh = self.app.lock();
-        match target {
-            FaultTarget::DeviceAuthorization => sh.device_faults.push_back(fault),
-            FaultTarget::Refresh => sh.refresh_faults.push_back(fault),
-        }
-    }
-
-    /// The referee: recorded requests, flows and violations.
-    pub fn referee(&self) -> Referee {
-        Referee {
-            shared: Arc::clone(&self.app.shared),
-        }
+        self.app.decide(user_code, false, Instant::now())
     }
 
     /// Stops the server and waits for its thread. Dropping does the same.

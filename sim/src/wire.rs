@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, ready};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::connect_info::Connected;
@@ -22,8 +22,10 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::app::Plan;
 use crate::dialect::Reply;
-use crate::encoding::http_date;
-use crate::script::{Fault, RetryAfter};
+use crate::render::{
+    OVERSIZED_PREFIX, OVERSIZED_SUFFIX, gateway_page, mangle_utf8, retry_after_headers,
+};
+use crate::script::Fault;
 
 /// How long a partly sent body waits before the connection is cut, so the
 /// part really leaves the server first.
@@ -195,71 +197,8 @@ fn from_reply(r: Reply) -> Response {
     build(r.status, r.content_type, &r.headers, Body::from(r.body))
 }
 
-fn retry_after_headers(retry: Option<RetryAfter>) -> Vec<(&'static str, String)> {
-    match retry {
-        None => Vec::new(),
-        Some(RetryAfter::Seconds(n)) => vec![("retry-after", n.to_string())],
-        Some(RetryAfter::Date(after)) => {
-            let now = SystemTime::now();
-            vec![
-                ("date", http_date(now)),
-                ("retry-after", http_date(now + after)),
-            ]
-        }
-    }
-}
-
-fn gateway_page(status: StatusCode) -> String {
-    let line = format!(
-        "{} {}",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or("Error")
-    );
-    format!(
-        "<html>\r\n<head><title>{line}</title></head>\r\n<body>\r\n<center><h1>{line}</h1></center>\r\n<hr><center>gateway</center>\r\n</body>\r\n</html>\r\n"
-    )
-}
-
-/// Bytes that are not UTF-8 (a truncated 2-byte sequence, then 0xFF 0xFE).
-const NOT_UTF8: &[u8] = &[0xC3, 0x28, 0xFF, 0xFE];
-
-/// Puts invalid UTF-8 into the body's `error_description` (added if absent).
-fn mangle_utf8(base: &Reply) -> Vec<u8> {
-    let body = &base.body;
-    let (marker, addition): (&[u8], Vec<u8>) = if base.form_encoded {
-        (b"error_description=", b"&error_description=".to_vec())
-    } else {
-        (
-            b"\"error_description\":\"",
-            b",\"error_description\":\"".to_vec(),
-        )
-    };
-    if let Some(pos) = body.windows(marker.len()).position(|w| w == marker) {
-        let at = pos + marker.len();
-        let mut out = body[..at].to_vec();
-        out.extend_from_slice(NOT_UTF8);
-        out.extend_from_slice(&body[at..]);
-        return out;
-    }
-    if base.form_encoded {
-        let mut out = body.clone();
-        out.extend_from_slice(&addition);
-        out.extend_from_slice(NOT_UTF8);
-        out
-    } else {
-        let close = body.iter().rposition(|&b| b == b'}').unwrap_or(body.len());
-        let mut out = body[..close].to_vec();
-        out.extend_from_slice(&addition);
-        out.extend_from_slice(NOT_UTF8);
-        out.extend_from_slice(b"\"");
-        out.extend_from_slice(&body[close..]);
-        out
-    }
-}
-
 fn oversized_chunks(total: usize) -> VecDeque<Bytes> {
-    let prefix: &[u8] = b"{\"error\":\"authorization_pending\",\"error_description\":\"";
-    let suffix: &[u8] = b"\"}";
+    let (prefix, suffix) = (OVERSIZED_PREFIX, OVERSIZED_SUFFIX);
     let mut chunks = VecDeque::new();
     chunks.push_back(Bytes::from_static(prefix));
     let mut padding = total.saturating_sub(prefix.len() + suffix.len());
@@ -373,27 +312,6 @@ pub(crate) async fn respond(plan: Plan, conn: &ConnInfo) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn utf8_mangling() {
-        let json = Reply::new(
-            StatusCode::BAD_REQUEST,
-            "application/json",
-            r#"{"error":"x"}"#,
-        );
-        let out = mangle_utf8(&json);
-        assert!(std::str::from_utf8(&out).is_err());
-        assert!(out.starts_with(br#"{"error":"x","error_description":""#));
-        assert!(out.ends_with(b"\"}"));
-        let with = Reply::new(
-            StatusCode::OK,
-            "application/json",
-            r#"{"error":"x","error_description":"Forbidden"}"#,
-        );
-        let out = mangle_utf8(&with);
-        assert!(out.ends_with(b"Forbidden\"}"));
-        assert!(std::str::from_utf8(&out).is_err());
-    }
 
     #[test]
     fn oversized_sizes() {

@@ -1,0 +1,861 @@
+//! The rules of the core's design (DESIGN.md rules 1-10, as far as they show from outside),
+//! checked on everything a driver sees: the one checker behind [`drive()`](crate::drive()), the
+//! proptest model in the core's tests and the fuzz harness.
+//!
+//! [`Rules`] is fed what happens, in order: every [`Output`] the flow gives
+//! ([`Rules::output`]), every answer handed to it ([`Rules::answered`]), every clock tick
+//! ([`Rules::timeout`]) and cancellation ([`Rules::cancelled`]). It predicts what an answer
+//! must lead to from its own reading of the body ([`predict`]), deliberately independent of
+//! the core's parser, and records a [`Breach`] for every rule broken:
+//!
+//! 1. the interval starts at the server's (the default when absent or 0) and grows by exactly
+//!    5 s per `slow_down`, or to the server's larger `interval`; it never grows otherwise;
+//! 2. transport failures, throttling and `temporarily_unavailable` back off without ending the
+//!    flow: the wait doubles per failure in a row from the interval (at least 100 ms), is
+//!    capped, never drops below the interval, and honours `Retry-After`;
+//! 3. no poll before the last answer plus the wait in force, nor before the last poll plus
+//!    the interval;
+//! 4. nothing sent at or after the deadline, and an idle flow ends once the deadline passed;
+//! 5. `UserCode` exactly once, after the device answer and before the first poll;
+//! 6. after `Done`, only the same `Done`;
+//! 7. `WaitUntil` always later than the last `now`, never past the deadline, and a flow woken
+//!    at its `WaitUntil` moves on;
+//! 8. answers are classified by body at any status: what ended the flow matches what the
+//!    server said (pending, `slow_down` and back-off answers never end it).
+//!
+//! ```
+//! use device_grant_sim::rules::{Grant, Limits, Rules};
+//! use std::time::Instant;
+//!
+//! let rules = Rules::new(Grant::Device, Instant::now(), Limits::default());
+//! assert!(rules.breaches().is_empty());
+//! ```
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use device_grant::serde_json::{self, Map, Value};
+use device_grant::url::form_urlencoded;
+use device_grant::{
+    BackOffCause, Event, Flow, FlowError, Output, TokenResponse, TransportErrorKind,
+};
+
+use crate::drive::Answer;
+
+/// RFC 8628 §3.5: what one `slow_down` adds to the interval.
+pub const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
+/// The smallest base of the back-off doubling.
+pub const MIN_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Which grant a flow runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Grant {
+    /// `Flow::device`: a device authorization request, then polls.
+    Device,
+    /// `Flow::refresh`: one refresh-token request.
+    Refresh,
+}
+
+/// The settings of the flow's configuration the rules depend on. The core's `Config` does
+/// not expose the first two, so a caller that changed them says so here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The interval when the server sends none (or 0).
+    pub default_interval: Duration,
+    /// The back-off cap.
+    pub max_backoff: Duration,
+}
+
+impl Default for Limits {
+    /// The core's defaults.
+    fn default() -> Self {
+        Limits {
+            default_interval: device_grant::DEFAULT_INTERVAL,
+            max_backoff: device_grant::DEFAULT_MAX_BACKOFF,
+        }
+    }
+}
+
+/// One broken rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Breach {
+    /// The rule's number in the [module documentation](self).
+    pub rule: u8,
+    /// The virtual time it was seen at.
+    pub at: Instant,
+    /// What happened.
+    pub what: String,
+}
+
+impl fmt::Display for Breach {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "rule {}: {}", self.rule, self.what)
+    }
+}
+
+/// Which request an answer belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// The device authorization request.
+    Device,
+    /// A device code poll.
+    Poll,
+    /// The refresh-token grant.
+    Refresh,
+}
+
+/// What an answer must lead to, read independently of the core.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Prediction {
+    /// No telling (no `Content-Type`, a header that lies, a body that does not parse).
+    Unknown,
+    /// Rejected for its size: `InvalidResponse` with `BodyTooLarge`.
+    TooLarge,
+    /// An OAuth error that ends the flow as `OAuth`.
+    OAuth(ErrorBody),
+    /// `access_denied` or `authorization_declined` while polling.
+    Denied(ErrorBody),
+    /// `expired_token` or `code_expired` while polling.
+    Expired(ErrorBody),
+    /// `authorization_pending` while polling: keep going, no event.
+    Pending,
+    /// `slow_down` while polling.
+    SlowDown {
+        /// The `interval` member: `Some(None)` when absent, `None` when it is not a whole
+        /// number of seconds.
+        sent: Option<Option<Duration>>,
+    },
+    /// `temporarily_unavailable` while polling: back off.
+    TemporarilyUnavailable,
+    /// 429, 502, 503 or 504 without an OAuth error while polling: back off.
+    RetryStatus,
+    /// Neither success nor retryable without an OAuth error, or retryable outside polling:
+    /// `InvalidResponse` with `UnexpectedStatus`.
+    UnexpectedStatus,
+    /// A success body at the token endpoint.
+    Token(Members),
+    /// A success body at the device authorization endpoint.
+    Device(Members),
+}
+
+/// An OAuth error body: its code and every member the server sent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ErrorBody {
+    /// The `error` member (or Google's `error_code`).
+    pub code: String,
+    /// Every member.
+    pub fields: Map<String, Value>,
+}
+
+/// The members of a body.
+pub type Members = Map<String, Value>;
+
+/// Reads an answer (`status`, its `Content-Type`, `body`) to `step` for a flow whose body
+/// limit is `limit`.
+pub fn predict(
+    step: Step,
+    status: u16,
+    content_type: Option<&str>,
+    body: &[u8],
+    limit: usize,
+) -> Prediction {
+    if body.len() > limit {
+        return Prediction::TooLarge;
+    }
+    let retryable = matches!(status, 429 | 502 | 503 | 504);
+    let Some(fields) = content_type.and_then(|ct| members(ct, body)) else {
+        // A throttling or gateway page labelled JSON that is not: no OAuth error in it.
+        let declared_json = content_type.is_some_and(|ct| {
+            let media = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            media == "application/json"
+        });
+        if retryable && step == Step::Poll && declared_json {
+            return Prediction::RetryStatus;
+        }
+        return Prediction::Unknown;
+    };
+    if let Some(code) = error_code(&fields) {
+        let body = ErrorBody { code, fields };
+        if step != Step::Poll {
+            return Prediction::OAuth(body);
+        }
+        return match body.code.as_str() {
+            "authorization_pending" => Prediction::Pending,
+            "slow_down" => Prediction::SlowDown {
+                sent: match body.fields.get("interval") {
+                    None | Some(Value::Null) => Some(None),
+                    Some(v) => whole_seconds(v).map(|s| Some(Duration::from_secs(s))),
+                },
+            },
+            "access_denied" | "authorization_declined" => Prediction::Denied(body),
+            "expired_token" | "code_expired" => Prediction::Expired(body),
+            "temporarily_unavailable" => Prediction::TemporarilyUnavailable,
+            _ => Prediction::OAuth(body),
+        };
+    }
+    if (200..300).contains(&status) {
+        match step {
+            Step::Device => Prediction::Device(fields),
+            Step::Poll | Step::Refresh => Prediction::Token(fields),
+        }
+    } else if retryable && step == Step::Poll {
+        Prediction::RetryStatus
+    } else {
+        Prediction::UnexpectedStatus
+    }
+}
+
+/// The members of the body when the declared `Content-Type` settles how it reads: JSON that
+/// parses as an object, or a form body with at least one `=`.
+fn members(content_type: &str, body: &[u8]) -> Option<Members> {
+    let media = content_type.split(';').next()?.trim().to_ascii_lowercase();
+    if media == "application/json" || media.ends_with("+json") {
+        serde_json::from_slice::<Members>(body).ok()
+    } else if media == "application/x-www-form-urlencoded" {
+        let body = body.trim_ascii();
+        if body.is_empty() || !body.contains(&b'=') {
+            return None;
+        }
+        let mut fields = Map::new();
+        for (k, v) in form_urlencoded::parse(body) {
+            fields
+                .entry(k.into_owned())
+                .or_insert_with(|| Value::String(v.into_owned()));
+        }
+        Some(fields)
+    } else {
+        None
+    }
+}
+
+/// The `error` member when it is a non-empty string, else Google's `error_code`.
+pub fn error_code(fields: &Members) -> Option<String> {
+    ["error", "error_code"]
+        .iter()
+        .find_map(|name| match fields.get(*name) {
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            _ => None,
+        })
+}
+
+/// A whole number of seconds, as a JSON number or a numeric string.
+pub fn whole_seconds(v: &Value) -> Option<u64> {
+    match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// What is known of a `Retry-After` header: delay-seconds are read, an HTTP-date is not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RetryAfter {
+    Known(Option<Duration>),
+    Unknown,
+}
+
+fn retry_after(headers: &http::HeaderMap) -> RetryAfter {
+    match headers.get(http::header::RETRY_AFTER) {
+        None => RetryAfter::Known(None),
+        Some(v) => match v.to_str().ok().map(str::trim) {
+            Some(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                s.parse().map_or(RetryAfter::Unknown, |n| {
+                    RetryAfter::Known(Some(Duration::from_secs(n)))
+                })
+            }
+            _ => RetryAfter::Unknown,
+        },
+    }
+}
+
+/// The last answer, until the flow has said what it makes of it.
+#[derive(Debug)]
+struct Answered {
+    step: Step,
+    at: Instant,
+    status: Option<u16>,
+    transport: Option<TransportErrorKind>,
+    retry_after: RetryAfter,
+    prediction: Prediction,
+    events: Vec<&'static str>,
+    settled: bool,
+    /// Whether the answer ended the flow.
+    ended: bool,
+}
+
+#[derive(Debug)]
+enum Cause {
+    Answer,
+    Clock,
+    Cancel,
+}
+
+/// The checker for one flow; see the [module documentation](self).
+#[derive(Debug)]
+pub struct Rules {
+    grant: Grant,
+    limits: Limits,
+    now: Instant,
+    outstanding: Option<Step>,
+    sent_first: bool,
+    polls: u32,
+    user_codes: u32,
+    deadline: Option<Instant>,
+    interval: Option<Duration>,
+    /// No poll before this; `None` with a deadline set: not before the end of time.
+    earliest: Option<Instant>,
+    last_poll: Option<Instant>,
+    failures: u32,
+    last_wait: Option<Instant>,
+    must_progress: bool,
+    answered: Option<Answered>,
+    cause: Option<Cause>,
+    done: Option<Result<TokenResponse, FlowError>>,
+    breaches: Vec<Breach>,
+}
+
+impl Rules {
+    /// A checker for a flow of `grant` created at `start`.
+    pub fn new(grant: Grant, start: Instant, limits: Limits) -> Rules {
+        Rules {
+            grant,
+            limits,
+            now: start,
+            outstanding: None,
+            sent_first: false,
+            polls: 0,
+            user_codes: 0,
+            deadline: None,
+            interval: None,
+            earliest: None,
+            last_poll: None,
+            failures: 0,
+            last_wait: None,
+            must_progress: false,
+            answered: None,
+            cause: None,
+            done: None,
+            breaches: Vec::new(),
+        }
+    }
+
+    /// Every breach so far.
+    pub fn breaches(&self) -> &[Breach] {
+        &self.breaches
+    }
+
+    /// Takes the breaches out.
+    pub fn take_breaches(&mut self) -> Vec<Breach> {
+        std::mem::take(&mut self.breaches)
+    }
+
+    /// The virtual clock: the latest `now` handed to the flow.
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    /// The deadline, once the device answer gave one.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// The interval the rules expect to be in force.
+    pub fn interval(&self) -> Option<Duration> {
+        self.interval
+    }
+
+    /// Polls sent so far.
+    pub fn polls(&self) -> u32 {
+        self.polls
+    }
+
+    /// How the last answer was read, until the next one.
+    pub fn prediction(&self) -> Option<&Prediction> {
+        self.answered.as_ref().map(|a| &a.prediction)
+    }
+
+    /// The result the flow ended with, once it said `Done`.
+    pub fn done(&self) -> Option<&Result<TokenResponse, FlowError>> {
+        self.done.as_ref()
+    }
+
+    fn breach(&mut self, rule: u8, what: impl Into<String>) {
+        self.breaches.push(Breach {
+            rule,
+            at: self.now,
+            what: what.into(),
+        });
+    }
+
+    /// One output of `poll_output`.
+    pub fn output(&mut self, output: &Output) {
+        if let Some(done) = &self.done {
+            match output {
+                Output::Done(again) if again == done => {}
+                other => {
+                    let what = format!("{other:?} after Done");
+                    self.breach(6, what);
+                }
+            }
+            return;
+        }
+        match output {
+            Output::Event(event) => self.event(event),
+            Output::Send { request, .. } => {
+                self.settle();
+                self.progress(true);
+                self.send(request);
+            }
+            Output::WaitUntil(at) => {
+                self.settle();
+                self.progress(false);
+                if *at <= self.now {
+                    let what = format!("WaitUntil({at:?}) is not later than now {:?}", self.now);
+                    self.breach(7, what);
+                }
+                if self.outstanding.is_some() {
+                    self.breach(7, "WaitUntil with a request out");
+                }
+                if self.deadline.is_some_and(|d| *at > d) {
+                    self.breach(7, "WaitUntil past the deadline");
+                }
+                self.last_wait = Some(*at);
+            }
+            Output::AwaitResponse(_) => {
+                self.settle();
+                self.progress(false);
+                if self.outstanding.is_none() {
+                    self.breach(7, "AwaitResponse with no request out");
+                }
+            }
+            Output::Done(result) => {
+                self.settle();
+                self.must_progress = false;
+                self.finish(result);
+                self.done = Some(result.clone());
+            }
+            other => {
+                let what = format!("an output the rules do not know: {other:?}");
+                self.breach(7, what);
+            }
+        }
+    }
+
+    fn progress(&mut self, moved: bool) {
+        if self.must_progress && !moved {
+            self.breach(7, "the WaitUntil instant came and the flow still waits");
+        }
+        self.must_progress = false;
+    }
+
+    fn send(&mut self, request: &http::Request<Vec<u8>>) {
+        if self.outstanding.is_some() {
+            self.breach(3, "a second request while one is out");
+        }
+        let step = match self.grant {
+            Grant::Refresh => {
+                if self.sent_first {
+                    self.breach(6, "a refresh flow sent twice");
+                }
+                Step::Refresh
+            }
+            Grant::Device if !self.sent_first => Step::Device,
+            Grant::Device => Step::Poll,
+        };
+        self.sent_first = true;
+        self.outstanding = Some(step);
+        self.last_wait = None;
+        if step != Step::Poll {
+            return;
+        }
+        if request.method() != http::Method::POST {
+            self.breach(3, format!("a poll with {}", request.method()));
+        }
+        if self.user_codes != 1 {
+            self.breach(5, "a poll before Event::UserCode");
+        }
+        match self.deadline {
+            Some(d) if self.now >= d => {
+                let what = format!("a poll at or after the deadline ({:?} late)", self.now - d);
+                self.breach(4, what);
+            }
+            _ => {}
+        }
+        match self.earliest {
+            Some(t) if self.now < t => {
+                let what = format!(
+                    "a poll {:?} before the interval or back-off since the last answer ended",
+                    t - self.now
+                );
+                self.breach(3, what);
+            }
+            None => self.breach(
+                3,
+                "a poll although the next one is due after the end of time",
+            ),
+            _ => {}
+        }
+        if let (Some(last), Some(interval)) = (self.last_poll, self.interval)
+            && last.checked_add(interval).is_none_or(|n| self.now < n)
+        {
+            self.breach(3, "a poll before the last poll + the interval");
+        }
+        self.polls += 1;
+        self.last_poll = Some(self.now);
+    }
+
+    fn event(&mut self, event: &Event) {
+        let Some(info) = self.answered.as_mut().filter(|a| !a.settled) else {
+            let what = format!("{event:?} with no answer to come from");
+            self.breach(5, what);
+            return;
+        };
+        let (step, at) = (info.step, info.at);
+        match event {
+            Event::UserCode(prompt) => {
+                info.events.push("UserCode");
+                if step != Step::Device {
+                    self.breach(5, "a user code after a poll answer or in a refresh");
+                }
+                self.user_codes += 1;
+                if self.user_codes > 1 {
+                    self.breach(5, "a second Event::UserCode");
+                }
+                if self.polls > 0 {
+                    self.breach(5, "Event::UserCode after a poll");
+                }
+                if at.checked_add(prompt.expires_in()) != Some(prompt.expires_at()) {
+                    self.breach(4, "expires_at is not the arrival + expires_in");
+                }
+                match self.deadline {
+                    Some(d) if d != prompt.expires_at() => {
+                        self.breach(4, "the flow's deadline is not the prompt's expires_at");
+                    }
+                    _ => self.deadline = Some(prompt.expires_at()),
+                }
+            }
+            Event::SlowDown { interval } => {
+                info.events.push("SlowDown");
+                let sent = match &info.prediction {
+                    Prediction::SlowDown { sent } => *sent,
+                    Prediction::Unknown => None,
+                    other => {
+                        let what = format!("SlowDown after {other:?}");
+                        self.breach(1, what);
+                        None
+                    }
+                };
+                let Some(before) = self.interval.filter(|_| step == Step::Poll) else {
+                    self.breach(1, "SlowDown outside polling");
+                    return;
+                };
+                let stepped = before.saturating_add(SLOW_DOWN_STEP);
+                match sent {
+                    Some(sent) => {
+                        let want = stepped.max(sent.unwrap_or_default());
+                        if *interval != want {
+                            let what = format!(
+                                "slow_down made the interval {interval:?}, not {want:?} \
+                                 ({before:?} + 5 s, or the interval sent)"
+                            );
+                            self.breach(1, what);
+                        }
+                    }
+                    None if *interval < stepped => {
+                        self.breach(1, "slow_down added less than 5 s");
+                    }
+                    None => {}
+                }
+                self.interval = Some(*interval);
+                self.earliest = at.checked_add(*interval);
+            }
+            Event::BackOff { delay, cause } => {
+                info.events.push("BackOff");
+                let (status, transport, retry) = (info.status, info.transport, info.retry_after);
+                let Some(interval) = self.interval.filter(|_| step == Step::Poll) else {
+                    self.breach(2, "BackOff outside polling");
+                    return;
+                };
+                let mut retry_after = None;
+                match cause {
+                    BackOffCause::Transport(kind) if transport == Some(*kind) => {}
+                    BackOffCause::Status(s) if status == Some(*s) => {
+                        if !matches!(s, 429 | 502 | 503 | 504) {
+                            self.breach(2, format!("back-off on status {s}"));
+                        }
+                        retry_after = Some(retry);
+                    }
+                    // RFC 6749 §5.2 gives `temporarily_unavailable` no Retry-After: the core
+                    // does not read one there.
+                    BackOffCause::TemporarilyUnavailable if status.is_some() => {}
+                    other => {
+                        let what = format!("back-off cause {other:?} for that answer");
+                        self.breach(2, what);
+                    }
+                }
+                self.failures = self.failures.saturating_add(1);
+                let factor = 1u32.checked_shl(self.failures.min(31)).unwrap_or(u32::MAX);
+                let plain = interval
+                    .max(MIN_BACKOFF)
+                    .saturating_mul(factor)
+                    .min(self.limits.max_backoff)
+                    .max(interval);
+                match retry_after {
+                    None | Some(RetryAfter::Known(None)) => {
+                        if *delay != plain {
+                            let what = format!(
+                                "back-off of {delay:?} after {} failures in a row, not {plain:?}",
+                                self.failures
+                            );
+                            self.breach(2, what);
+                        }
+                    }
+                    Some(RetryAfter::Known(Some(ra))) => {
+                        let want = plain.max(ra);
+                        if *delay != want {
+                            let what = format!(
+                                "back-off of {delay:?} with Retry-After {ra:?}, not {want:?}"
+                            );
+                            self.breach(2, what);
+                        }
+                    }
+                    Some(RetryAfter::Unknown) => {
+                        if *delay < plain {
+                            self.breach(2, "back-off shorter than without Retry-After");
+                        }
+                    }
+                }
+                self.earliest = at.checked_add(*delay).or(self.deadline);
+            }
+            other => {
+                let what = format!("an event the rules do not know: {other:?}");
+                self.breach(5, what);
+            }
+        }
+    }
+
+    /// Checks the events of the last answer once the flow moved on.
+    fn settle(&mut self) {
+        let Some(info) = self.answered.as_mut() else {
+            return;
+        };
+        if info.settled {
+            return;
+        }
+        info.settled = true;
+        let ended = info.ended;
+        let kinds = info.events.clone();
+        let want: Option<&[&str]> = if ended {
+            Some(&[])
+        } else {
+            match (info.step, &info.prediction, info.transport) {
+                (Step::Device, _, _) => Some(&["UserCode"]),
+                (Step::Poll, _, Some(_)) => Some(&["BackOff"]),
+                (Step::Poll, Prediction::Pending, _) => Some(&[]),
+                (Step::Poll, Prediction::SlowDown { .. }, _) => Some(&["SlowDown"]),
+                (Step::Poll, Prediction::TemporarilyUnavailable | Prediction::RetryStatus, _) => {
+                    Some(&["BackOff"])
+                }
+                _ => None,
+            }
+        };
+        let step = info.step;
+        match want {
+            Some(want) if kinds != want => {
+                let rule = if kinds.contains(&"SlowDown") || want.contains(&"SlowDown") {
+                    1
+                } else if kinds.contains(&"UserCode") || want.contains(&"UserCode") {
+                    5
+                } else {
+                    2
+                };
+                self.breach(
+                    rule,
+                    format!("events {kinds:?} after an answer, not {want:?}"),
+                );
+            }
+            None if !(kinds.is_empty() || kinds == ["SlowDown"] || kinds == ["BackOff"]) => {
+                self.breach(8, format!("events {kinds:?} after a poll answer"));
+            }
+            _ => {}
+        }
+        if step == Step::Poll && !kinds.contains(&"BackOff") {
+            // Pending and slow_down answers end a run of failures.
+            self.failures = 0;
+        }
+    }
+
+    /// An answer (a response or a transport failure) was handed to `flow` at `now`.
+    pub fn answered(&mut self, flow: &Flow, now: Instant, answer: &Answer) {
+        self.tick(now);
+        let Some(step) = self.outstanding.take() else {
+            self.breach(6, "an answer accepted with no request out");
+            return;
+        };
+        let (status, transport, retry, prediction) = match answer {
+            Answer::Response(r) => {
+                let ct = r
+                    .headers()
+                    .get(http::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok());
+                let p = predict(step, r.status().as_u16(), ct, r.body(), flow.body_limit());
+                (Some(r.status().as_u16()), None, retry_after(r.headers()), p)
+            }
+            Answer::Transport(kind) => (
+                None,
+                Some(*kind),
+                RetryAfter::Known(None),
+                Prediction::Unknown,
+            ),
+        };
+        let must_end = match (step, &prediction, transport) {
+            (Step::Refresh, _, _) | (Step::Device, _, Some(_)) => Some(true),
+            (Step::Poll, _, Some(_)) => Some(false),
+            (_, Prediction::Unknown | Prediction::Device(_), _) => None,
+            (
+                _,
+                Prediction::Pending
+                | Prediction::SlowDown { .. }
+                | Prediction::TemporarilyUnavailable
+                | Prediction::RetryStatus,
+                _,
+            ) => Some(false),
+            _ => Some(true),
+        };
+        let done = flow.is_done();
+        if let Some(end) = must_end
+            && end != done
+        {
+            let what = if end {
+                format!("{prediction:?} at {step:?} did not end the flow")
+            } else {
+                format!("{prediction:?} at {step:?} ended the flow")
+            };
+            self.breach(if transport.is_some() { 2 } else { 8 }, what);
+        }
+        if done {
+            self.cause = Some(Cause::Answer);
+        } else if step == Step::Device {
+            let flow_interval = flow.interval();
+            let want = match &prediction {
+                Prediction::Device(fields) => match fields.get("interval") {
+                    None | Some(Value::Null) => Some(self.limits.default_interval),
+                    Some(v) => match whole_seconds(v) {
+                        Some(0) => Some(self.limits.default_interval),
+                        Some(s) => Some(Duration::from_secs(s)),
+                        None => None,
+                    },
+                },
+                _ => None,
+            };
+            if let Some(want) = want
+                && flow_interval != Some(want)
+            {
+                let what = format!("the first interval is {flow_interval:?}, not {want:?}");
+                self.breach(1, what);
+            }
+            self.interval = want.or(flow_interval);
+            self.deadline = flow.deadline();
+        }
+        if !done {
+            self.earliest = self.interval.and_then(|i| now.checked_add(i));
+        }
+        self.answered = Some(Answered {
+            step,
+            at: now,
+            status,
+            transport,
+            retry_after: retry,
+            prediction,
+            events: Vec::new(),
+            settled: false,
+            ended: done,
+        });
+    }
+
+    /// `handle_timeout(now)` was called on `flow`.
+    pub fn timeout(&mut self, flow: &Flow, now: Instant) {
+        self.tick(now);
+        if self.done.is_some() {
+            return;
+        }
+        if flow.is_done() {
+            if self.cause.is_none() {
+                self.cause = Some(Cause::Clock);
+            }
+            if self.outstanding.is_some() {
+                self.breach(4, "a timeout ended a flow with a request out");
+            }
+        } else if let (Some(deadline), None) = (self.deadline, self.outstanding)
+            && self.now >= deadline
+        {
+            self.breach(4, "the deadline passed and the flow goes on");
+        }
+        if self.last_wait.is_some_and(|w| self.now >= w) {
+            self.must_progress = true;
+        }
+    }
+
+    /// `cancel()` was called on `flow`.
+    pub fn cancelled(&mut self, flow: &Flow) {
+        if self.done.is_none() && self.cause.is_none() {
+            self.cause = Some(Cause::Cancel);
+            self.must_progress = false;
+            if !flow.is_done() {
+                self.breach(6, "cancel did not end the flow");
+            }
+        }
+    }
+
+    fn tick(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+    }
+
+    fn finish(&mut self, result: &Result<TokenResponse, FlowError>) {
+        match self.cause {
+            None | Some(Cause::Clock) => {
+                if !matches!(result, Err(FlowError::Expired(None))) {
+                    let what = format!("the flow ended by itself with {result:?}");
+                    self.breach(4, what);
+                } else if self.deadline.is_none_or(|d| self.now < d) {
+                    self.breach(4, "Expired before the deadline");
+                }
+            }
+            Some(Cause::Cancel) => {
+                if !matches!(result, Err(FlowError::Cancelled)) {
+                    let what = format!("cancel ended the flow with {result:?}");
+                    self.breach(6, what);
+                }
+            }
+            Some(Cause::Answer) => {
+                let Some(info) = &self.answered else { return };
+                let fits = match (&info.prediction, result) {
+                    (_, Err(FlowError::Transport { kind, .. })) => info.transport == Some(*kind),
+                    (_, _) if info.transport.is_some() => false,
+                    (Prediction::Unknown, _) => true,
+                    (Prediction::TooLarge | Prediction::UnexpectedStatus, r) => {
+                        matches!(r, Err(FlowError::InvalidResponse(_)))
+                    }
+                    (Prediction::OAuth(b), Err(FlowError::OAuth(e)))
+                    | (Prediction::Denied(b), Err(FlowError::Denied(e)))
+                    | (Prediction::Expired(b), Err(FlowError::Expired(Some(e)))) => {
+                        e.error() == b.code
+                    }
+                    (Prediction::Token(_), Ok(_) | Err(FlowError::InvalidResponse(_))) => true,
+                    (Prediction::Device(_), Err(FlowError::InvalidResponse(_))) => true,
+                    _ => false,
+                };
+                if !fits {
+                    let what = format!("{:?} ended the flow with {result:?}", info.prediction);
+                    self.breach(8, what);
+                }
+            }
+        }
+    }
+}
