@@ -107,6 +107,7 @@
 
 mod config;
 mod device;
+mod drive;
 mod error;
 mod flow;
 mod profile;
@@ -119,6 +120,9 @@ pub use config::{
     ClientAuth, Config, ConfigBuilder, DEFAULT_BODY_LIMIT, DEFAULT_INTERVAL, DEFAULT_MAX_BACKOFF,
 };
 pub use device::Prompt;
+pub use drive::{
+    CONNECT_TIMEOUT, Driver, REQUEST_TIMEOUT, RunError, Step, USER_AGENT, body_capacity,
+};
 pub use error::{
     ConfigError, Endpoint, ErrorResponse, FlowError, InvalidResponse, Problem, TransportErrorKind,
     UsageError,

@@ -3,11 +3,11 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use device_grant::{Config, Event, Flow, Output, RefreshToken, TokenResponse};
+use device_grant::{Config, Driver, Event, Flow, RefreshToken, RunError, Step, TokenResponse};
 
-use crate::client::client;
-use crate::error::Error;
-use crate::exchange;
+use crate::Error;
+use crate::client::{Client, shared};
+use crate::exchange::{Urls, error_kind, execute};
 
 /// Drives `flow` to its end: sends its requests through `client`, sleeps on the tokio timer
 /// between polls, and calls `on_event` for everything worth telling the user, first of all
@@ -18,82 +18,61 @@ use crate::exchange;
 ///
 /// Dropping the returned future cancels the flow: nothing is left running and no further
 /// request is sent. The future is `Send` when `on_event` is.
-///
-/// `client` should come from [`client`](crate::client()) or
-/// [`client_builder`](crate::client_builder): a client that follows redirects would send the
-/// device code or a secret wherever a token endpoint redirects to.
 pub async fn run(
-    mut flow: Flow,
-    client: &reqwest::Client,
+    flow: Flow,
+    client: &Client,
     mut on_event: impl FnMut(&Event),
 ) -> Result<TokenResponse, Error> {
-    // Kept while requests keep failing, so that a flow that ends for want of an answer can
-    // say why.
-    let mut last_failure: Option<reqwest::Error> = None;
+    let mut driver = Driver::new(flow);
+    let mut urls = Urls::default();
     loop {
-        match flow.poll_output() {
-            Output::Send { id, request } => {
-                match exchange::send(client, request, flow.body_limit()).await {
-                    Ok(response) => {
-                        last_failure = None;
-                        flow.handle_response(id, response, now())
-                    }
+        match driver.next(&mut on_event) {
+            Step::Send(request) => {
+                let sent = match urls.request(request) {
+                    Ok(request) => execute(client, request, driver.read_limit()).await,
+                    Err(error) => Err(error),
+                };
+                match sent {
+                    Ok(response) => driver.answered(response, now()),
                     Err(error) => {
-                        let kind = exchange::error_kind(&error);
-                        last_failure = Some(error);
-                        flow.handle_transport_error(id, kind, now())
+                        let kind = error_kind(&error);
+                        driver.failed(error, kind, now());
                     }
                 }
-                .map_err(|e| Error::Internal(e.to_string()))?;
             }
-            Output::Event(event) => on_event(&event),
-            Output::WaitUntil(at) => {
+            Step::SleepUntil(at) => {
                 tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await;
-                flow.handle_timeout(now())
-                    .map_err(|e| Error::Internal(e.to_string()))?;
+                driver.woke(now());
             }
-            Output::Done(Ok(token)) => return Ok(token),
-            Output::Done(Err(error)) => {
-                return Err(match last_failure {
-                    Some(source) => Error::Transport { error, source },
-                    None => Error::Flow(error),
-                });
-            }
-            Output::AwaitResponse(id) => {
-                return Err(Error::Internal(format!(
-                    "the flow waits for request {} although every request has been answered",
-                    id.get()
-                )));
-            }
-            // Not formatted: an output this driver does not know might carry a secret.
-            _ => {
-                return Err(Error::Internal(
-                    "the flow asked for something this driver does not know".to_owned(),
-                ));
-            }
+            Step::Done(result) => return result,
         }
     }
 }
 
-/// Runs a device authorization grant with `config` over the preset [`client`](crate::client()).
+/// Runs a device authorization grant with `config` over the preset client.
 ///
 /// `on_event` receives [`Event::UserCode`] once: show the user code and the verification URI.
+///
+/// The client is built by the first call of [`authorize`] or [`refresh`] and shared by every
+/// later one in the process (with its pool of open connections, which belong to the tokio
+/// runtime that opened them: a program that runs several runtimes one after the other is
+/// better served by a [`Client`] per runtime and [`run`]).
 pub async fn authorize(
     config: impl Into<Arc<Config>>,
     on_event: impl FnMut(&Event),
 ) -> Result<TokenResponse, Error> {
-    let client = client().map_err(Error::Client)?;
-    run(Flow::device(config, now()), &client, on_event).await
+    let client = shared().map_err(|e| RunError::Client(Box::new(e)))?;
+    run(Flow::device(config, now()), client, on_event).await
 }
 
-/// Exchanges `refresh_token` for a new token over the preset [`client`](crate::client()).
-/// When the server does not rotate the refresh token, the result carries this one.
+/// Exchanges `refresh_token` for a new token over the preset client, the one [`authorize`]
+/// shares. When the server does not rotate the refresh token, the result carries this one.
 pub async fn refresh(
     config: impl Into<Arc<Config>>,
     refresh_token: RefreshToken,
 ) -> Result<TokenResponse, Error> {
-    let client = client().map_err(Error::Client)?;
-    run(Flow::refresh(config, refresh_token, now()), &client, |_| {}).await
+    let client = shared().map_err(|e| RunError::Client(Box::new(e)))?;
+    run(Flow::refresh(config, refresh_token, now()), client, |_| {}).await
 }
 
 /// The tokio clock, so that a paused test clock is the clock the flow sees.
