@@ -18,21 +18,45 @@ use crate::exchange::{Urls, error_kind, execute};
 ///
 /// Dropping the returned future cancels the flow: nothing is left running and no further
 /// request is sent. The future is `Send` when `on_event` is.
-pub async fn run(
+pub fn run(
     flow: Flow,
     client: &Client,
+    on_event: impl FnMut(&Event),
+) -> impl Future<Output = Result<TokenResponse, Error>> {
+    // Not an `async fn`: its future would keep the flow it was given next to the driver that
+    // took it over, for as long as it runs.
+    drive(Driver::new(flow), client, on_event)
+}
+
+/// The loop. An `async` block rather than an `async fn`, whose future would hold the driver
+/// twice: once as it was passed, once as the body's own variable.
+#[allow(clippy::manual_async_fn)]
+fn drive(
+    mut driver: Driver<reqwest::Error>,
+    client: &Client,
     mut on_event: impl FnMut(&Event),
-) -> Result<TokenResponse, Error> {
-    let mut driver = Driver::new(flow);
-    let mut urls = Urls::default();
-    loop {
-        match driver.next(&mut on_event) {
-            Step::Send(request) => {
-                let sent = match urls.request(request) {
-                    Ok(request) => execute(client, request, driver.read_limit()).await,
-                    Err(error) => Err(error),
-                };
-                match sent {
+) -> impl Future<Output = Result<TokenResponse, Error>> {
+    async move {
+        let mut urls = Urls::default();
+        loop {
+            // The step is taken apart before anything is awaited, so that the future does not
+            // keep room for it (a request, or a finished flow's result) across the awaits.
+            let (exchange, wake) = match driver.next(&mut on_event) {
+                Step::Send(request) => {
+                    let (urls, read_limit) = (&mut urls, driver.read_limit());
+                    // Boxed: the exchange's state (reqwest's response, the body so far) would
+                    // be most of the run's, and it lives only while a request is out. One
+                    // allocation a request is nothing next to the request.
+                    let exchange = Box::pin(async move {
+                        execute(client, urls.request(request)?, read_limit).await
+                    });
+                    (Some(exchange), None)
+                }
+                Step::SleepUntil(at) => (None, Some(at)),
+                Step::Done(result) => return result,
+            };
+            if let Some(exchange) = exchange {
+                match exchange.await {
                     Ok(response) => driver.answered(response, now()),
                     Err(error) => {
                         let kind = error_kind(&error);
@@ -40,11 +64,10 @@ pub async fn run(
                     }
                 }
             }
-            Step::SleepUntil(at) => {
+            if let Some(at) = wake {
                 tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await;
                 driver.woke(now());
             }
-            Step::Done(result) => return result,
         }
     }
 }
@@ -57,22 +80,31 @@ pub async fn run(
 /// later one in the process (with its pool of open connections, which belong to the tokio
 /// runtime that opened them: a program that runs several runtimes one after the other is
 /// better served by a [`Client`] per runtime and [`run`]).
-pub async fn authorize(
+pub fn authorize(
     config: impl Into<Arc<Config>>,
     on_event: impl FnMut(&Event),
-) -> Result<TokenResponse, Error> {
-    let client = shared().map_err(|e| RunError::Client(Box::new(e)))?;
-    run(Flow::device(config, now()), client, on_event).await
+) -> impl Future<Output = Result<TokenResponse, Error>> {
+    // Not an `async fn`, which would keep `config` as given (perhaps a whole `Config`) for as
+    // long as the flow runs; the flow still starts when the future is first polled.
+    let config: Arc<Config> = config.into();
+    async move {
+        let client = shared().map_err(|e| RunError::Client(Box::new(e)))?;
+        drive(Driver::new(Flow::device(config, now())), client, on_event).await
+    }
 }
 
 /// Exchanges `refresh_token` for a new token over the preset client, the one [`authorize`]
 /// shares. When the server does not rotate the refresh token, the result carries this one.
-pub async fn refresh(
+pub fn refresh(
     config: impl Into<Arc<Config>>,
     refresh_token: RefreshToken,
-) -> Result<TokenResponse, Error> {
-    let client = shared().map_err(|e| RunError::Client(Box::new(e)))?;
-    run(Flow::refresh(config, refresh_token, now()), client, |_| {}).await
+) -> impl Future<Output = Result<TokenResponse, Error>> {
+    let config: Arc<Config> = config.into();
+    async move {
+        let client = shared().map_err(|e| RunError::Client(Box::new(e)))?;
+        let flow = Flow::refresh(config, refresh_token, now());
+        drive(Driver::new(flow), client, |_| {}).await
+    }
 }
 
 /// The tokio clock, so that a paused test clock is the clock the flow sees.
