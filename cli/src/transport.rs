@@ -83,7 +83,7 @@ fn failure(error: Error, grant: Grant) -> CliError {
         Some(flow) => CliError::from_flow(
             flow.clone(),
             grant,
-            error.ureq_error().map(ToString::to_string),
+            error.client_error().map(ToString::to_string),
         ),
         None => CliError::new(Failure::Other, error.to_string()),
     }

@@ -131,6 +131,7 @@ mod answer;
 mod catalogue;
 mod config;
 mod device;
+mod drive;
 mod error;
 mod flow;
 mod profile;
@@ -147,6 +148,9 @@ pub use config::{
     ClientAuth, Config, ConfigBuilder, DEFAULT_BODY_LIMIT, DEFAULT_INTERVAL, DEFAULT_MAX_BACKOFF,
 };
 pub use device::Prompt;
+pub use drive::{
+    CONNECT_TIMEOUT, Driver, REQUEST_TIMEOUT, RunError, Step, USER_AGENT, body_capacity,
+};
 pub use error::{
     ConfigError, Endpoint, ErrorResponse, FlowError, InvalidResponse, Problem, TransportErrorKind,
     UriProblem, UsageError,

@@ -7,6 +7,8 @@
 //! For example the resource `https://management.core.windows.net/` for Azure Resource
 //! Manager. The app registration must allow public client flows.
 
+// The blocking examples' copy: what the user sees does not depend on the driver.
+#[path = "../../transport-ureq/examples/terminal/mod.rs"]
 mod terminal;
 
 use device_grant_reqwest::device_grant::Config;

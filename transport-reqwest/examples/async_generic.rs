@@ -7,6 +7,8 @@
 //! Endpoints must use `https`, except on loopback addresses, so a local test server at
 //! `http://127.0.0.1:<port>` works as it is.
 
+// The blocking examples' copy: what the user sees does not depend on the driver.
+#[path = "../../transport-ureq/examples/terminal/mod.rs"]
 mod terminal;
 
 use device_grant_reqwest::device_grant::Config;

@@ -6,6 +6,8 @@
 //!
 //! Scopes default to `read:user`. GitHub App tokens ignore scopes.
 
+// The blocking examples' copy: what the user sees does not depend on the driver.
+#[path = "../../transport-ureq/examples/terminal/mod.rs"]
 mod terminal;
 
 use device_grant_reqwest::device_grant::Config;

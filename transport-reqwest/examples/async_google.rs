@@ -8,6 +8,8 @@
 //! environment so that it does not show in the process list. Scopes default to
 //! `openid email` (Google allows only a few scopes in this flow).
 
+// The blocking examples' copy: what the user sees does not depend on the driver.
+#[path = "../../transport-ureq/examples/terminal/mod.rs"]
 mod terminal;
 
 use device_grant_reqwest::device_grant::Config;

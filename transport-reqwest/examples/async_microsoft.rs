@@ -8,6 +8,8 @@
 //! registration must allow public client flows. Scopes default to
 //! `openid offline_access User.Read`.
 
+// The blocking examples' copy: what the user sees does not depend on the driver.
+#[path = "../../transport-ureq/examples/terminal/mod.rs"]
 mod terminal;
 
 use device_grant_reqwest::device_grant::Config;

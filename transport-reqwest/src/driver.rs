@@ -3,11 +3,11 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use device_grant::{Config, Event, Flow, Output, RefreshToken, TokenResponse};
+use device_grant::{Config, Driver, Event, Flow, RefreshToken, RunError, Step, TokenResponse};
 
-use crate::client::client;
-use crate::error::Error;
-use crate::exchange;
+use crate::Error;
+use crate::client::{Client, shared};
+use crate::exchange::{Urls, error_kind, execute};
 
 /// Drives `flow` to its end: sends its requests through `client`, sleeps on the tokio timer
 /// between polls, and calls `on_event` for everything worth telling the user, first of all
@@ -18,82 +18,93 @@ use crate::exchange;
 ///
 /// Dropping the returned future cancels the flow: nothing is left running and no further
 /// request is sent. The future is `Send` when `on_event` is.
-///
-/// `client` should come from [`client`](crate::client()) or
-/// [`client_builder`](crate::client_builder): a client that follows redirects would send the
-/// device code or a secret wherever a token endpoint redirects to.
-pub async fn run(
-    mut flow: Flow,
-    client: &reqwest::Client,
+pub fn run(
+    flow: Flow,
+    client: &Client,
+    on_event: impl FnMut(&Event),
+) -> impl Future<Output = Result<TokenResponse, Error>> {
+    // Not an `async fn`: its future would keep the flow it was given next to the driver that
+    // took it over, for as long as it runs.
+    drive(Driver::new(flow), client, on_event)
+}
+
+/// The loop. An `async` block rather than an `async fn`, whose future would hold the driver
+/// twice: once as it was passed, once as the body's own variable.
+#[allow(clippy::manual_async_fn)]
+fn drive(
+    mut driver: Driver<reqwest::Error>,
+    client: &Client,
     mut on_event: impl FnMut(&Event),
-) -> Result<TokenResponse, Error> {
-    // Kept while requests keep failing, so that a flow that ends for want of an answer can
-    // say why.
-    let mut last_failure: Option<reqwest::Error> = None;
-    loop {
-        match flow.poll_output() {
-            Output::Send { id, request } => {
-                match exchange::send(client, request, flow.body_limit()).await {
-                    Ok(response) => {
-                        last_failure = None;
-                        flow.handle_response(id, response, now())
-                    }
+) -> impl Future<Output = Result<TokenResponse, Error>> {
+    async move {
+        let mut urls = Urls::default();
+        loop {
+            // The step is taken apart before anything is awaited, so that the future does not
+            // keep room for it (a request, or a finished flow's result) across the awaits.
+            let (exchange, wake) = match driver.next(&mut on_event) {
+                Step::Send(request) => {
+                    let (urls, read_limit) = (&mut urls, driver.read_limit());
+                    // Boxed: the exchange's state (reqwest's response, the body so far) would
+                    // be most of the run's, and it lives only while a request is out. One
+                    // allocation a request is nothing next to the request.
+                    let exchange = Box::pin(async move {
+                        execute(client, urls.request(request)?, read_limit).await
+                    });
+                    (Some(exchange), None)
+                }
+                Step::SleepUntil(at) => (None, Some(at)),
+                Step::Done(result) => return result,
+            };
+            if let Some(exchange) = exchange {
+                match exchange.await {
+                    Ok(response) => driver.answered(response, now()),
                     Err(error) => {
-                        let kind = exchange::error_kind(&error);
-                        last_failure = Some(error);
-                        flow.handle_transport_error(id, kind, now())
+                        let kind = error_kind(&error);
+                        driver.failed(error, kind, now());
                     }
                 }
-                .map_err(|e| Error::Internal(e.to_string()))?;
             }
-            Output::Event(event) => on_event(&event),
-            Output::WaitUntil(at) => {
+            if let Some(at) = wake {
                 tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await;
-                flow.handle_timeout(now())
-                    .map_err(|e| Error::Internal(e.to_string()))?;
-            }
-            Output::Done(Ok(token)) => return Ok(token),
-            Output::Done(Err(error)) => {
-                return Err(match last_failure {
-                    Some(source) => Error::Transport { error, source },
-                    None => Error::Flow(error),
-                });
-            }
-            Output::AwaitResponse(id) => {
-                return Err(Error::Internal(format!(
-                    "the flow waits for request {} although every request has been answered",
-                    id.get()
-                )));
-            }
-            // Not formatted: an output this driver does not know might carry a secret.
-            _ => {
-                return Err(Error::Internal(
-                    "the flow asked for something this driver does not know".to_owned(),
-                ));
+                driver.woke(now());
             }
         }
     }
 }
 
-/// Runs a device authorization grant with `config` over the preset [`client`](crate::client()).
+/// Runs a device authorization grant with `config` over the preset client.
 ///
 /// `on_event` receives [`Event::UserCode`] once: show the user code and the verification URI.
-pub async fn authorize(
+///
+/// The client is built by the first call of [`authorize`] or [`refresh`] and shared by every
+/// later one in the process (with its pool of open connections, which belong to the tokio
+/// runtime that opened them: a program that runs several runtimes one after the other is
+/// better served by a [`Client`] per runtime and [`run`]).
+pub fn authorize(
     config: impl Into<Arc<Config>>,
     on_event: impl FnMut(&Event),
-) -> Result<TokenResponse, Error> {
-    let client = client().map_err(Error::Client)?;
-    run(Flow::device(config, now()), &client, on_event).await
+) -> impl Future<Output = Result<TokenResponse, Error>> {
+    // Not an `async fn`, which would keep `config` as given (perhaps a whole `Config`) for as
+    // long as the flow runs; the flow still starts when the future is first polled.
+    let config: Arc<Config> = config.into();
+    async move {
+        let client = shared().map_err(|e| RunError::Client(Box::new(e)))?;
+        drive(Driver::new(Flow::device(config, now())), client, on_event).await
+    }
 }
 
-/// Exchanges `refresh_token` for a new token over the preset [`client`](crate::client()).
-/// When the server does not rotate the refresh token, the result carries this one.
-pub async fn refresh(
+/// Exchanges `refresh_token` for a new token over the preset client, the one [`authorize`]
+/// shares. When the server does not rotate the refresh token, the result carries this one.
+pub fn refresh(
     config: impl Into<Arc<Config>>,
     refresh_token: RefreshToken,
-) -> Result<TokenResponse, Error> {
-    let client = client().map_err(Error::Client)?;
-    run(Flow::refresh(config, refresh_token, now()), &client, |_| {}).await
+) -> impl Future<Output = Result<TokenResponse, Error>> {
+    let config: Arc<Config> = config.into();
+    async move {
+        let client = shared().map_err(|e| RunError::Client(Box::new(e)))?;
+        let flow = Flow::refresh(config, refresh_token, now());
+        drive(Driver::new(flow), client, |_| {}).await
+    }
 }
 
 /// The tokio clock, so that a paused test clock is the clock the flow sees.

@@ -3,32 +3,79 @@
 
 use device_grant::{TransportErrorKind, http};
 
+use crate::client::Client;
+
 /// Sends `request` and reads its answer, whatever the status. The body is read chunk by chunk
 /// and reading stops after `body_limit + 1` bytes: the core rejects anything longer, so there
-/// is no point in (and real harm from) buffering more.
+/// is no point in (and real harm from) buffering more. `client` follows no redirects.
 ///
 /// This is what [`run`](crate::run) does for each request. Use it in a loop of your own (for
 /// example to drive many flows from one task): pass the answer to
 /// [`Flow::handle_response`](device_grant::Flow::handle_response), or the
 /// [`error_kind`] of the error to
 /// [`Flow::handle_transport_error`](device_grant::Flow::handle_transport_error), with
-/// [`Flow::body_limit`](device_grant::Flow::body_limit) as `body_limit`. Whether redirects are
-/// followed is the client's setting: use one from [`client_builder`](crate::client_builder).
+/// [`Flow::body_limit`](device_grant::Flow::body_limit) as `body_limit`.
 ///
 /// The URL in a returned error has no query string.
 pub async fn send(
-    client: &reqwest::Client,
+    client: &Client,
     request: http::Request<Vec<u8>>,
     body_limit: usize,
 ) -> Result<http::Response<Vec<u8>>, reqwest::Error> {
     let request = reqwest::Request::try_from(request).map_err(scrub)?;
+    execute(client, request, body_limit.saturating_add(1)).await
+}
+
+/// The endpoints of one flow, parsed once: a flow sends every poll to the same address, and
+/// reqwest wants a `Url`, which is dearer to parse than the request is to build.
+#[derive(Debug, Default)]
+pub(crate) struct Urls {
+    // A flow has two endpoints; a short list beats a map.
+    parsed: Vec<(http::Uri, reqwest::Url)>,
+}
+
+impl Urls {
+    /// `request` as reqwest wants it, its address parsed at most once per flow.
+    pub(crate) fn request(
+        &mut self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<reqwest::Request, reqwest::Error> {
+        let (parts, body) = request.into_parts();
+        let url = match self.parsed.iter().find(|(uri, _)| *uri == parts.uri) {
+            Some((_, url)) => url.clone(),
+            None => match reqwest::Url::parse(&parts.uri.to_string()) {
+                Ok(url) => {
+                    self.parsed.push((parts.uri, url.clone()));
+                    url
+                }
+                // reqwest says why in an error of its own.
+                Err(_) => {
+                    let request = http::Request::from_parts(parts, body);
+                    return reqwest::Request::try_from(request).map_err(scrub);
+                }
+            },
+        };
+        let mut out = reqwest::Request::new(parts.method, url);
+        *out.headers_mut() = parts.headers;
+        *out.version_mut() = parts.version;
+        *out.body_mut() = Some(body.into());
+        Ok(out)
+    }
+}
+
+/// Sends `request` and reads at most `read_limit` bytes of the answer's body.
+pub(crate) async fn execute(
+    client: &Client,
+    request: reqwest::Request,
+    read_limit: usize,
+) -> Result<http::Response<Vec<u8>>, reqwest::Error> {
     let mut response = client.execute(request).await.map_err(scrub)?;
     let mut head = http::Response::new(());
     *head.status_mut() = response.status();
     *head.version_mut() = response.version();
     // The body is read through the response, not its headers: move them rather than copy.
     *head.headers_mut() = std::mem::take(response.headers_mut());
-    let body = read_capped(&mut response, body_limit.saturating_add(1))
+    let body = read_capped(&mut response, read_limit)
         .await
         .map_err(scrub)?;
     Ok(head.map(|()| body))
@@ -37,13 +84,8 @@ pub async fn send(
 /// Reads at most `cap` bytes of the body. Dropping the response afterwards closes the
 /// connection when the body was cut short, so the rest is never read.
 async fn read_capped(response: &mut reqwest::Response, cap: usize) -> reqwest::Result<Vec<u8>> {
-    // A Content-Length is only a hint: a hostile server could announce gigabytes. (The headers
-    // were moved out already; reqwest keeps the length apart.)
-    let hint = response
-        .content_length()
-        .and_then(|n| usize::try_from(n).ok())
-        .unwrap_or(0);
-    let mut body = Vec::with_capacity(hint.min(cap).min(64 * 1024));
+    // (The headers were moved out already; reqwest keeps the length apart.)
+    let mut body = Vec::with_capacity(device_grant::body_capacity(response.content_length(), cap));
     while body.len() < cap {
         let Some(chunk) = response.chunk().await? else {
             break;

@@ -29,9 +29,9 @@
 //! # }
 //! ```
 //!
-//! [`authorize`] and [`refresh`] build the preset [`client()`] for each call. To share one
-//! client, or to add settings of your own, build it with [`client_builder`] and call [`run`]
-//! with a [`Flow`](device_grant::Flow):
+//! [`authorize`] and [`refresh`] share one preset client, built on first use and kept for
+//! the life of the process. To use a client of your own, or to add settings, build a
+//! [`Client`] with [`client_builder`] and call [`run`] with a [`Flow`](device_grant::Flow):
 //!
 //! ```no_run
 //! # use device_grant_reqwest::device_grant::{Config, Flow};
@@ -45,21 +45,22 @@
 //! # }
 //! ```
 //!
-//! # What the preset client does
+//! # What every request gets
 //!
-//! - **No redirects.** A `3xx` answer is handed to the flow like any other answer (it ends
-//!   the flow with an "unusable answer" error) and its `Location` is never requested, so a
-//!   token endpoint that redirects cannot have the device code, a refresh token or a client
-//!   secret sent elsewhere. A client of your own that follows redirects loses this guarantee:
-//!   start from [`client_builder`].
-//! - **Timeouts.** [`CONNECT_TIMEOUT`] to connect and [`REQUEST_TIMEOUT`] for each whole
-//!   exchange. A poll that times out (or fails to connect, or breaks) does not end the flow:
-//!   the flow backs off and polls again until the code expires (RFC 8628 §3.5).
+//! - **No redirects, by construction.** [`run`] and [`send`] take a [`Client`], which only
+//!   [`ClientBuilder::build`] makes, with reqwest's redirect policy `none` set last. A `3xx`
+//!   answer is handed to the flow like any other answer (it ends the flow with an "unusable
+//!   answer" error) and its `Location` is never requested, so a token endpoint that
+//!   redirects cannot have the device code, a refresh token or a client secret sent
+//!   elsewhere.
+//! - **Timeouts** (the preset's). [`CONNECT_TIMEOUT`] to connect and [`REQUEST_TIMEOUT`] for
+//!   each whole exchange. A poll that times out (or fails to connect, or breaks) does not
+//!   end the flow: the flow backs off and polls again until the code expires (RFC 8628 §3.5).
 //! - **A capped body.** Answers are read chunk by chunk, and reading stops one byte past the
 //!   flow's [body limit](device_grant::Flow::body_limit) (1 MiB unless configured): the flow
 //!   then ends with [`Problem::BodyTooLarge`](device_grant::Problem::BodyTooLarge). A large
 //!   or endless body is never buffered.
-//! - **A clear user agent**, [`USER_AGENT`].
+//! - **A clear user agent** (the preset's), [`USER_AGENT`].
 //!
 //! # Cancellation
 //!
@@ -77,10 +78,7 @@
 //! waiting for a socket included, and those timers would fire early.
 //!
 //! ```no_run
-//! # #[cfg(feature = "rustls")]
-//! device_grant_reqwest::install_crypto_provider();
-//! let client = reqwest::Client::builder()
-//!     .redirect(reqwest::redirect::Policy::none())
+//! let client = device_grant_reqwest::ClientBuilder::from_reqwest(reqwest::Client::builder())
 //!     .pool_idle_timeout(None)
 //!     .build()?;
 //! # Ok::<(), reqwest::Error>(())
@@ -90,16 +88,18 @@
 //!
 //! [`Error::Flow`] carries the flow's reason ([`FlowError`](device_grant::FlowError)): denied,
 //! expired, an OAuth error with every field the server sent, an unusable answer, cancelled.
-//! [`Error::Transport`] adds the HTTP client's error when the flow ended because requests
-//! could not be delivered. No error holds a device code, a token or a secret.
+//! [`Error::Transport`] adds the HTTP client's error ([`Error::client_error`]) when the flow
+//! ended because requests could not be delivered. No error holds a device code, a token or a
+//! secret. [`Error`] is the core's [`RunError`](device_grant::RunError), shared with the
+//! blocking driver.
 //!
 //! # Feature flags
 //!
 //! - `rustls` (default): TLS through rustls with the `ring` crypto provider and the
-//!   platform's certificate verifier. [`client_builder`] installs `ring` as rustls' process
-//!   default provider unless one is installed already. To build a `reqwest::Client` from
-//!   scratch, call `install_crypto_provider()` first (or install a provider of your own):
-//!   reqwest panics otherwise.
+//!   platform's certificate verifier. [`ClientBuilder::build`] installs `ring` as rustls'
+//!   process default provider unless one is installed already. To build a `reqwest::Client`
+//!   of your own for other requests, call `install_crypto_provider()` first (or install a
+//!   provider of your own): reqwest panics otherwise.
 //! - `native-tls`: TLS through the platform's library (OpenSSL, Secure Transport,
 //!   SChannel). With both features on, reqwest uses native-tls.
 //!
@@ -111,14 +111,22 @@
 
 mod client;
 mod driver;
-mod error;
 mod exchange;
 
 #[cfg(feature = "rustls")]
 pub use client::install_crypto_provider;
-pub use client::{CONNECT_TIMEOUT, REQUEST_TIMEOUT, USER_AGENT, client, client_builder};
+pub use client::{Client, ClientBuilder, client, client_builder};
+pub use device_grant::{CONNECT_TIMEOUT, REQUEST_TIMEOUT, USER_AGENT};
 pub use driver::{authorize, refresh, run};
-pub use error::Error;
+
+/// Why [`run`], [`authorize`] or [`refresh`] returned no token: the flow's reason
+/// ([`Error::Flow`]), that reason with reqwest's last error when requests could not be
+/// delivered ([`Error::Transport`]), or the preset client that could not be built
+/// ([`Error::Client`]).
+///
+/// Nothing in it holds a device code, a token or a client secret: the core keeps the bodies
+/// it reads to itself, and the URLs of HTTP errors are endpoint addresses without their query.
+pub type Error = device_grant::RunError<reqwest::Error>;
 pub use exchange::{error_kind, send};
 
 // Both appear in this crate's API; re-exported so that versions always match.

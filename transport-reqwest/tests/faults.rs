@@ -12,7 +12,7 @@ use device_grant_reqwest::device_grant::{
     BackOffCause, Config, DEFAULT_BODY_LIMIT, Endpoint, Event, FlowError, Problem,
     TransportErrorKind,
 };
-use device_grant_reqwest::{Error, client_builder};
+use device_grant_reqwest::{ClientBuilder, Error, client_builder};
 use device_grant_sim::{Dialect, Fault, FaultTarget, Script, Server, ServerConfig, closed_port};
 
 fn back_off_causes(events: &[Event]) -> Vec<BackOffCause> {
@@ -149,6 +149,26 @@ async fn a_redirect_from_the_token_endpoint_is_not_followed() {
     }
     assert_eq!(server.referee().redirect_hits(), 0);
     server.referee().assert_clean();
+}
+
+/// The redirect policy of the builder a client starts from, or one set through
+/// `configure`, does not survive `build`.
+#[tokio::test]
+async fn a_client_configured_to_follow_redirects_does_not() {
+    let following = || reqwest::redirect::Policy::limited(10);
+    for client in [
+        ClientBuilder::from_reqwest(reqwest::Client::builder().redirect(following())),
+        client_builder().configure(|b| b.redirect(following())),
+    ] {
+        let server = server(Script::approve_after_polls(0).fault_at(1, Fault::Redirect));
+        let client = client.build().unwrap();
+        let (result, _) = run_with(config(&server).build().unwrap(), &client).await;
+        match result {
+            Err(Error::Flow(FlowError::InvalidResponse(e))) => assert_eq!(e.status(), 302),
+            other => panic!("expected the 302 to end the flow, got {other:?}"),
+        }
+        assert_eq!(server.referee().redirect_hits(), 0);
+    }
 }
 
 #[tokio::test]

@@ -2,8 +2,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::{FAST, config, run_device, server, user_codes};
 use device_grant_reqwest::device_grant::{Config, Event, FlowError, Profile};
 use device_grant_reqwest::{Error, USER_AGENT, refresh};
@@ -28,29 +26,6 @@ async fn approved_after_pending_polls() {
     for request in server.referee().requests() {
         assert_eq!(request.header("user-agent"), Some(USER_AGENT));
     }
-    server.referee().assert_clean();
-}
-
-#[tokio::test]
-async fn slow_down_adds_five_seconds_for_good() {
-    // Costs five seconds of real time: the server checks the spacing by the wall clock.
-    let server = server(Script::approve_after_polls(1).slow_down_at(1, None));
-    let (result, events) = run_device(config(&server).build().unwrap()).await;
-
-    assert!(result.is_ok(), "{result:?}");
-    let slow_downs: Vec<Duration> = events
-        .iter()
-        .filter_map(|e| match e {
-            Event::SlowDown { interval } => Some(*interval),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(slow_downs, [FAST + Duration::from_secs(5)]);
-    let flow = server.referee().last_flow().unwrap();
-    let polls = server.referee().polls(flow.id);
-    assert_eq!(polls.len(), 2);
-    // The poll after the slow_down waited the new interval (the referee flags early ones).
-    assert!(polls[1].at - polls[0].at >= FAST + Duration::from_secs(5));
     server.referee().assert_clean();
 }
 

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use device_grant_reqwest::device_grant::{Config, Event, Flow, FlowError};
-use device_grant_reqwest::{Error, run};
+use device_grant_reqwest::{ClientBuilder, Error, run};
 use device_grant_sim::{Dialect, Script, Server, ServerConfig};
 
 const INTERVAL: Duration = Duration::from_secs(5);
@@ -28,10 +28,7 @@ async fn an_unapproved_code_expires_after_fifteen_virtual_minutes() {
         .unwrap();
     // No timeouts and no idle-pool timer: the paused clock would jump to them while a request
     // waits on the socket.
-    #[cfg(feature = "rustls")]
-    device_grant_reqwest::install_crypto_provider();
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
+    let client = ClientBuilder::from_reqwest(reqwest::Client::builder())
         .pool_idle_timeout(None)
         .build()
         .unwrap();

@@ -112,7 +112,7 @@ async fn polls_failing_until_expiry() {
     let server = confidential_server(script);
     let (result, _) = run_device(confidential_config(&server)).await;
     let error = result.unwrap_err();
-    assert!(error.reqwest_error().is_some(), "{error:?}");
+    assert!(error.client_error().is_some(), "{error:?}");
     assert_hidden(
         &error,
         &[SECRET, &device_code(&server), &basic_credentials(&server)],
@@ -132,9 +132,9 @@ async fn unreachable_token_endpoint_with_a_query() {
     let error = refresh(config, RefreshToken::new(refresh_token))
         .await
         .unwrap_err();
-    assert!(error.reqwest_error().is_some(), "{error:?}");
+    assert!(error.client_error().is_some(), "{error:?}");
     // The address is there to act on, without its query.
-    assert!(format!("{:?}", error.reqwest_error()).contains(&port.to_string()));
+    assert!(format!("{:?}", error.client_error()).contains(&port.to_string()));
     assert_hidden(&error, &[SECRET, refresh_token, "query-Secret-value"]);
 }
 

@@ -3,11 +3,11 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use device_grant::{Config, Event, Flow, FlowError, Output, RefreshToken, TokenResponse};
+use device_grant::{Config, Driver, Event, Flow, RefreshToken, Step, TokenResponse};
 
-use crate::agent::agent;
+use crate::Error;
+use crate::agent::shared;
 use crate::cancel::Cancel;
-use crate::error::Error;
 use crate::exchange::send;
 use crate::transport_error::error_kind;
 
@@ -19,7 +19,7 @@ use crate::transport_error::error_kind;
 /// until the code expires (RFC 8628 §3.5); they end the run only when the flow cannot go on.
 ///
 /// Each request goes out the way [`send`](crate::send) sends it: no redirects, error statuses
-/// as answers, a timeout, the body read up to the flow's limit only, whatever `agent` is
+/// as answers, timeouts, the body read up to the flow's limit only, whatever `agent` is
 /// configured to do. [`agent`](crate::agent()) is the preset.
 ///
 /// To stop the run from another thread, use [`run_with_cancel`].
@@ -32,9 +32,9 @@ pub fn run(
 }
 
 /// Like [`run`], but `cancel` stops it: a wait between polls ends at once, a request on the
-/// wire is let finish (it is bounded by the agent's timeout), and the run returns
-/// [`Error::Flow`]`(`[`FlowError::Cancelled`]`)`. A handle cancelled before the call stops the
-/// flow before it sends anything.
+/// wire is let finish (its timeouts bound it), and the run returns
+/// [`Error::Flow`]`(`[`FlowError::Cancelled`](device_grant::FlowError::Cancelled)`)`. A
+/// handle cancelled before the call stops the flow before it sends anything.
 ///
 /// `on_event` can stop the run too, by cancelling a clone of `cancel`.
 pub fn run_with_cancel(
@@ -46,95 +46,61 @@ pub fn run_with_cancel(
     drive(flow, agent, Some(cancel), on_event)
 }
 
-/// Runs a device authorization grant with `config` over the preset [`agent`](crate::agent()).
+/// Runs a device authorization grant with `config` over the preset agent.
 ///
 /// `on_event` receives [`Event::UserCode`] once: show the user code and the verification URI.
+///
+/// The agent is built by the first call of [`authorize`] or [`refresh`] and shared by every
+/// later one in the process (with its pool of open connections).
 pub fn authorize(
     config: impl Into<Arc<Config>>,
     on_event: impl FnMut(&Event),
 ) -> Result<TokenResponse, Error> {
-    run(Flow::device(config, Instant::now()), &agent(), on_event)
+    run(Flow::device(config, Instant::now()), shared(), on_event)
 }
 
-/// Exchanges `refresh_token` for a new token over the preset [`agent`](crate::agent()). When
-/// the server does not rotate the refresh token, the result carries this one.
+/// Exchanges `refresh_token` for a new token over the preset agent, the one [`authorize`]
+/// shares. When the server does not rotate the refresh token, the result carries this one.
 pub fn refresh(
     config: impl Into<Arc<Config>>,
     refresh_token: RefreshToken,
 ) -> Result<TokenResponse, Error> {
     run(
         Flow::refresh(config, refresh_token, Instant::now()),
-        &agent(),
+        shared(),
         |_| {},
     )
 }
 
 fn drive(
-    mut flow: Flow,
+    flow: Flow,
     agent: &ureq::Agent,
     cancel: Option<&Cancel>,
     mut on_event: impl FnMut(&Event),
 ) -> Result<TokenResponse, Error> {
-    let cancelled = || cancel.is_some_and(Cancel::is_cancelled);
-    // Kept while requests keep failing, so that a flow that ends for want of an answer can
-    // say why.
-    let mut last_failure: Option<ureq::Error> = None;
+    let mut driver = Driver::new(flow);
     loop {
-        if cancelled() {
-            flow.cancel();
+        if cancel.is_some_and(Cancel::is_cancelled) {
+            driver.cancel();
         }
-        match flow.poll_output() {
-            Output::Send { id, request } => {
-                match send(agent, request, flow.body_limit()) {
-                    Ok(response) => {
-                        last_failure = None;
-                        flow.handle_response(id, response, Instant::now())
-                    }
-                    Err(error) => {
-                        let kind = error_kind(&error);
-                        last_failure = Some(error);
-                        flow.handle_transport_error(id, kind, Instant::now())
-                    }
+        match driver.next(&mut on_event) {
+            Step::Send(request) => match send(agent, request, driver.flow().body_limit()) {
+                Ok(response) => driver.answered(response, Instant::now()),
+                Err(error) => {
+                    let kind = error_kind(&error);
+                    driver.failed(error, kind, Instant::now());
                 }
-                .map_err(|e| Error::Internal(e.to_string()))?;
-            }
-            Output::Event(event) => on_event(&event),
-            Output::WaitUntil(at) => {
+            },
+            Step::SleepUntil(at) => {
                 match cancel {
-                    Some(cancel) => {
-                        // Woken early by a cancel: the top of the loop ends the flow.
-                        if cancel.sleep_until(at) {
-                            continue;
-                        }
-                    }
+                    // Woken early by a cancel: the top of the loop ends the flow.
+                    Some(cancel) if cancel.sleep_until(at) => continue,
+                    Some(_) => {}
                     None => std::thread::sleep(at.saturating_duration_since(Instant::now())),
                 }
-                flow.handle_timeout(Instant::now())
-                    .map_err(|e| Error::Internal(e.to_string()))?;
+                driver.woke(Instant::now());
             }
-            Output::Done(Ok(token)) => return Ok(token),
-            Output::Done(Err(error)) => {
-                return Err(match (error, last_failure) {
-                    // Cancelling is the caller's doing, whatever failed before.
-                    (error @ FlowError::Cancelled, _) | (error, None) => Error::Flow(error),
-                    (error, Some(source)) => Error::Transport {
-                        error,
-                        source: Box::new(source),
-                    },
-                });
-            }
-            Output::AwaitResponse(id) => {
-                return Err(Error::Internal(format!(
-                    "the flow waits for request {} although every request has been answered",
-                    id.get()
-                )));
-            }
-            // Not formatted: an output this driver does not know might carry a secret.
-            _ => {
-                return Err(Error::Internal(
-                    "the flow asked for something this driver does not know".to_owned(),
-                ));
-            }
+            Step::Done(result) => return result,
         }
     }
 }

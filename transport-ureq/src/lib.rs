@@ -25,9 +25,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! [`authorize`] and [`refresh`] build the preset [`agent()`] for each call. To share one
-//! agent, or to add settings of your own, build it from [`agent_config`] and call [`run`] with
-//! a [`Flow`](device_grant::Flow):
+//! [`authorize`] and [`refresh`] share one preset agent, built on first use and kept for the
+//! life of the process. To use an agent of your own, or to add settings, build it from
+//! [`agent_config`] and call [`run`] with a [`Flow`](device_grant::Flow):
 //!
 //! ```no_run
 //! # use std::time::Instant;
@@ -54,7 +54,7 @@
 //! - **Error statuses are answers.** A pending poll arrives as HTTP 400 (428 at Google, 403
 //!   at Auth0); the flow reads the body, whatever the status.
 //! - **Timeouts.** The agent's own, or else [`CONNECT_TIMEOUT`] to connect and
-//!   [`REQUEST_TIMEOUT`] for each whole exchange. A poll that times out (or fails to connect,
+//!   [`REQUEST_TIMEOUT`] for the rest of each exchange, split over its phases. A poll that times out (or fails to connect,
 //!   or breaks) does not end the flow: the flow backs off and polls again until the code
 //!   expires (RFC 8628 §3.5).
 //! - **A capped body.** Reading stops one byte past the flow's
@@ -75,13 +75,16 @@
 //!
 //! [`Error::Flow`] carries the flow's reason ([`FlowError`](device_grant::FlowError)): denied,
 //! expired, an OAuth error with every field the server sent, an unusable answer, cancelled.
-//! [`Error::Transport`] adds ureq's error when the flow ended because requests could not be
-//! delivered. No error holds a device code, a token or a secret.
+//! [`Error::Transport`] adds ureq's error ([`Error::client_error`]) when the flow ended
+//! because requests could not be delivered. No error holds a device code, a token or a
+//! secret. [`Error`] is the core's [`RunError`](device_grant::RunError), shared with the
+//! async driver.
 //!
 //! # Writing your own loop
 //!
-//! [`send`] and [`error_kind`] are the two pieces [`run`] is made of: send a request the safe
-//! way, and tell the flow what kind of failure a ureq error is.
+//! [`send`] and [`error_kind`] are the two pieces [`run`] adds to the core's
+//! [`Driver`](device_grant::Driver): send a request the safe way, and tell the flow what kind
+//! of failure a ureq error is.
 //!
 //! # Feature flags
 //!
@@ -101,14 +104,23 @@
 mod agent;
 mod cancel;
 mod driver;
-mod error;
 mod exchange;
 mod transport_error;
 
-pub use agent::{CONNECT_TIMEOUT, REQUEST_TIMEOUT, USER_AGENT, agent, agent_config};
+pub use agent::{agent, agent_config};
 pub use cancel::Cancel;
+pub use device_grant::{CONNECT_TIMEOUT, REQUEST_TIMEOUT, USER_AGENT};
 pub use driver::{authorize, refresh, run, run_with_cancel};
-pub use error::Error;
+
+/// Why [`run`], [`run_with_cancel`], [`authorize`] or [`refresh`] returned no token: the
+/// flow's reason ([`Error::Flow`]), or that reason with ureq's last error when requests could
+/// not be delivered ([`Error::Transport`]). [`Error::Client`] never comes from this crate:
+/// building an agent cannot fail.
+///
+/// Nothing in it holds a device code, a token or a client secret: the core keeps the bodies
+/// it reads to itself, and ureq's errors name at most an endpoint address, which the
+/// configuration refuses to carry credentials.
+pub type Error = device_grant::RunError<ureq::Error>;
 pub use exchange::send;
 pub use transport_error::error_kind;
 

@@ -131,7 +131,7 @@ fn a_configuration_error_is_transparent_and_leads_to_its_cause() {
         "{error}"
     );
     assert!(error.source().unwrap().is::<ConfigError>());
-    assert!(error.ureq_error().is_none());
+    assert!(error.client_error().is_none());
 }
 
 #[test]

@@ -24,9 +24,10 @@ fn a_reset_and_a_timed_out_poll_back_off_and_the_flow_recovers() {
             .fault_at(1, Fault::Reset)
             .fault_at(2, Fault::Stall(Duration::from_secs(30))),
     );
-    // Far shorter than the stall, so only the timeout can end the second poll.
+    // Far shorter than the stall, so only the timeout can end the second poll: the preset's
+    // kind, a phase timeout, not a global one.
     let agent = agent_config()
-        .timeout_global(Some(Duration::from_millis(300)))
+        .timeout_recv_response(Some(Duration::from_millis(300)))
         .build()
         .new_agent();
     let (result, events) = run_with(config(&server).build().unwrap(), &agent);
@@ -120,7 +121,7 @@ fn an_unreachable_device_endpoint_ends_the_flow_with_the_cause() {
     assert!(message.contains("check the network"), "{message}");
     let source = error.source().expect("the ureq error is the source");
     assert!(source.downcast_ref::<ureq::Error>().is_some());
-    assert!(error.ureq_error().is_some());
+    assert!(error.client_error().is_some());
     assert!(matches!(
         error.flow_error(),
         Some(FlowError::Transport { .. })

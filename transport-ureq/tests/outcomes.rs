@@ -62,29 +62,6 @@ fn approved_after_pending_polls() {
 }
 
 #[test]
-fn slow_down_adds_five_seconds_for_good() {
-    // Costs five seconds of real time: the server checks the spacing by the wall clock.
-    let server = server(Script::approve_after_polls(1).slow_down_at(1, None));
-    let (result, events) = run_device(config(&server).build().unwrap());
-
-    assert!(result.is_ok(), "{result:?}");
-    let slow_downs: Vec<Duration> = events
-        .iter()
-        .filter_map(|e| match e {
-            Event::SlowDown { interval } => Some(*interval),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(slow_downs, [FAST + Duration::from_secs(5)]);
-    let flow = server.referee().last_flow().unwrap();
-    let polls = server.referee().polls(flow.id);
-    assert_eq!(polls.len(), 2);
-    // The poll after the slow_down waited the new interval (the referee flags early ones).
-    assert!(polls[1].at - polls[0].at >= FAST + Duration::from_secs(5));
-    server.referee().assert_clean();
-}
-
-#[test]
 fn denied_by_the_user() {
     let server = server(Script::deny_after_polls(1));
     let (result, _) = run_device(config(&server).build().unwrap());
@@ -139,43 +116,6 @@ fn polling_stops_at_the_deadline() {
     assert!(polls.len() >= 2, "{polls:?}");
     assert!(polls.iter().all(|p| p.status == Some(400)), "{polls:?}");
     server.referee().assert_clean();
-}
-
-#[test]
-fn every_dialect_runs_to_a_token() {
-    for dialect in Dialect::ALL {
-        let server = Server::start(
-            ServerConfig::new(dialect)
-                .interval(FAST)
-                .script(Script::approve_after_polls(1)),
-        )
-        .unwrap();
-        let builder = Config::builder(server.client_id())
-            .device_endpoint(server.device_endpoint())
-            .token_endpoint(server.token_endpoint())
-            .scope("openid offline_access");
-        let builder = match dialect {
-            Dialect::AzureAdV1 => builder.profile(Profile::AzureAdV1 {
-                resource: "https://management.core.windows.net/".to_owned(),
-            }),
-            Dialect::MicrosoftV2 => builder.profile(Profile::MicrosoftV2),
-            Dialect::Google => builder
-                .profile(Profile::Google)
-                .client_secret_post(server.client_secret().unwrap()),
-            Dialect::GitHub => builder.profile(Profile::GitHub),
-            _ => builder,
-        };
-        let (result, events) = run_device(builder.build().unwrap());
-
-        let token = result.unwrap_or_else(|e| panic!("{dialect:?}: {e}"));
-        assert!(!token.access_token().secret().is_empty(), "{dialect:?}");
-        assert_eq!(user_codes(&events).len(), 1, "{dialect:?}");
-        let flow = server.referee().last_flow().unwrap();
-        assert_eq!(server.referee().polls(flow.id).len(), 2, "{dialect:?}");
-        if let Err(violations) = server.referee().check() {
-            panic!("{dialect:?}: {violations:?}");
-        }
-    }
 }
 
 #[test]

@@ -23,8 +23,27 @@ fn the_preset_agent_neither_redirects_nor_fails_on_statuses_and_has_timeouts() {
     let config = agent.config();
     assert_eq!(config.max_redirects(), 0);
     assert!(!config.http_status_as_error());
-    assert_eq!(config.timeouts().connect, Some(CONNECT_TIMEOUT));
-    assert_eq!(config.timeouts().global, Some(REQUEST_TIMEOUT));
+    let timeouts = config.timeouts();
+    assert_eq!(timeouts.connect, Some(CONNECT_TIMEOUT));
+    // Every phase after connecting is bounded, and together they make the request timeout.
+    let phases = [
+        timeouts.send_request,
+        timeouts.send_body,
+        timeouts.recv_response,
+        timeouts.recv_body,
+    ];
+    assert_eq!(
+        phases
+            .iter()
+            .map(|t| t.expect("a bounded phase"))
+            .sum::<std::time::Duration>(),
+        REQUEST_TIMEOUT
+    );
+    // With any of these, ureq resolves each request's host on a thread of its own.
+    assert_eq!(
+        (timeouts.global, timeouts.per_call, timeouts.resolve),
+        (None, None, None)
+    );
 }
 
 #[test]

@@ -90,7 +90,7 @@ pub fn run(transport: Transport, flow: Flow, on_prompt: impl FnMut(&Prompt) + Se
                         .flow_error()
                         .cloned()
                         .unwrap_or_else(|| panic!("no flow error in {e}"))),
-                    e.ureq_error().is_some(),
+                    e.client_error().is_some(),
                 ),
             }
         }
@@ -110,7 +110,7 @@ pub fn run(transport: Transport, flow: Flow, on_prompt: impl FnMut(&Prompt) + Se
                         .flow_error()
                         .cloned()
                         .unwrap_or_else(|| panic!("no flow error in {e}"))),
-                    e.reqwest_error().is_some(),
+                    e.client_error().is_some(),
                 ),
             }
         }

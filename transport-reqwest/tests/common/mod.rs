@@ -43,7 +43,7 @@ pub async fn run_device(config: Config) -> (Result<TokenResponse, Error>, Vec<Ev
 /// Runs a device flow with `client` and returns its result and every event.
 pub async fn run_with(
     config: Config,
-    client: &reqwest::Client,
+    client: &device_grant_reqwest::Client,
 ) -> (Result<TokenResponse, Error>, Vec<Event>) {
     let mut events = Vec::new();
     let result = run(Flow::device(config, now()), client, |e| {

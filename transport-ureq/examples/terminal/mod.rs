@@ -1,8 +1,9 @@
-//! What every example shows the person at the keyboard, and how it reads its settings.
+//! What every example of both drivers shows the person at the keyboard, and how it reads its
+//! settings. One copy, shared by the async examples through `#[path]`.
 
 #![allow(dead_code)] // each example uses its own part
 
-use device_grant_ureq::device_grant::{Event, TokenResponse};
+use device_grant::{Event, TokenResponse};
 
 /// The prompt (RFC 8628 §3.3: the verification URI and the user code, never the device
 /// code) on stdout; the rest, informational, on stderr.
