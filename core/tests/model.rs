@@ -2,7 +2,9 @@
 //! clock ticks, cancellation and misuse, and after every step the rules of the design hold,
 //! as the simulator's one rule checker (`device_grant_sim::rules`) reads them: the interval,
 //! back-off, no early poll, the deadline, one prompt before the first poll, a sticky `Done`,
-//! `WaitUntil` in the future, and answers classified by body at any status.
+//! `WaitUntil` in the future, answers classified by body at any status, `Retry-After` on
+//! every answer, 429 and 503 backing off whatever error they carry, and `cancel` dropping
+//! what was queued.
 //!
 //! Two drivers feed it: a stepper for what a run-to-completion driver cannot do (ticks at
 //! any time, cancellation, answers for the wrong request), and the simulator's `drive` over
@@ -17,12 +19,13 @@ use proptest::prelude::*;
 
 #[derive(Clone, Debug)]
 enum Answer {
-    Pending(u16),
+    /// With a `Retry-After` (rule 11) when `Some`.
+    Pending(u16, Option<u64>),
     SlowDown(u16, Option<u64>),
     Denied(u16, &'static str),
     Expired(u16, &'static str),
     OtherError(u16),
-    TemporarilyUnavailable(u16),
+    TemporarilyUnavailable(u16, Option<u64>),
     Throttled(u16, Option<u64>),
     Garbage(u16, Vec<u8>),
     Success,
@@ -47,12 +50,13 @@ fn status(choices: &'static [u16]) -> impl Strategy<Value = u16> {
 
 fn answer() -> impl Strategy<Value = Answer> {
     prop_oneof![
-        6 => status(&[200, 400, 403, 428]).prop_map(Answer::Pending),
+        6 => (status(&[200, 400, 403, 428]), prop::option::weighted(0.2, 0u64..60)).prop_map(|(s, r)| Answer::Pending(s, r)),
         2 => (status(&[200, 400, 403, 429]), prop::option::of(0u64..40)).prop_map(|(s, i)| Answer::SlowDown(s, i)),
         1 => (status(&[200, 400, 403]), prop::sample::select(&["access_denied", "authorization_declined"][..])).prop_map(|(s, c)| Answer::Denied(s, c)),
         1 => (status(&[200, 400]), prop::sample::select(&["expired_token", "code_expired"][..])).prop_map(|(s, c)| Answer::Expired(s, c)),
-        1 => status(&[200, 400, 401]).prop_map(Answer::OtherError),
-        1 => status(&[400, 503]).prop_map(Answer::TemporarilyUnavailable),
+        // At 429 and 503 an error no rule covers backs off (rule 11).
+        1 => status(&[200, 400, 401, 429, 503]).prop_map(Answer::OtherError),
+        1 => (status(&[400, 503]), prop::option::of(0u64..60)).prop_map(|(s, r)| Answer::TemporarilyUnavailable(s, r)),
         2 => (status(&[429, 502, 503, 504]), prop::option::of(0u64..100_000)).prop_map(|(s, r)| Answer::Throttled(s, r)),
         1 => (status(&[200, 400, 500]), prop::collection::vec(any::<u8>(), 0..40)).prop_map(|(s, b)| Answer::Garbage(s, b)),
         1 => Just(Answer::Success),
@@ -78,7 +82,11 @@ fn action() -> impl Strategy<Value = Action> {
 
 fn response(a: &Answer) -> http::Response<Vec<u8>> {
     let (status, body, extra): (u16, String, Option<(&str, String)>) = match a {
-        Answer::Pending(s) => (*s, r#"{"error":"authorization_pending"}"#.into(), None),
+        Answer::Pending(s, r) => (
+            *s,
+            r#"{"error":"authorization_pending"}"#.into(),
+            r.map(|r| ("retry-after", r.to_string())),
+        ),
         Answer::SlowDown(s, None) => (*s, r#"{"error":"slow_down"}"#.into(), None),
         Answer::SlowDown(s, Some(i)) => (
             *s,
@@ -91,9 +99,11 @@ fn response(a: &Answer) -> http::Response<Vec<u8>> {
             r#"{"error":"invalid_grant","error_codes":[1]}"#.into(),
             None,
         ),
-        Answer::TemporarilyUnavailable(s) => {
-            (*s, r#"{"error":"temporarily_unavailable"}"#.into(), None)
-        }
+        Answer::TemporarilyUnavailable(s, r) => (
+            *s,
+            r#"{"error":"temporarily_unavailable"}"#.into(),
+            r.map(|r| ("retry-after", r.to_string())),
+        ),
         Answer::Throttled(s, r) => (
             *s,
             "<html>busy</html>".into(),

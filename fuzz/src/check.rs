@@ -1,4 +1,4 @@
-//! A driver for one flow that checks every output: the design's rules (DESIGN rules 1-10,
+//! A driver for one flow that checks every output: the design's rules (DESIGN rules 1-13,
 //! through the simulator's one checker, `device_grant_sim::rules`) and the API's promises
 //! about requests, bodies, secrets and misuse; it panics with a description when one breaks.
 
@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use device_grant::serde_json::Value;
-use device_grant::url::form_urlencoded;
+use device_grant::url::{self, Url, form_urlencoded};
 use device_grant::{
     Config, Endpoint, ErrorResponse, Event, Flow, FlowError, Output, Problem, Profile,
-    RefreshToken, RequestId, TokenResponse, TransportErrorKind, UsageError,
+    RefreshToken, RequestId, TokenResponse, TransportErrorKind, UriProblem, UsageError,
 };
 use device_grant_sim::rules::{self as model, ErrorBody, Limits, Members, Prediction, Rules, Step};
 
@@ -853,17 +853,39 @@ fn check_token(step: Step, fields: &Members, result: &Result<TokenResponse, Flow
                     assert_eq!(token.extra().get(name), Some(value), "member `{name}` lost");
                 }
             }
+            // DESIGN rule 13: an optional member of an unexpected type stays in `extra`.
+            for name in optional {
+                let Some(value) = fields.get(name) else {
+                    continue;
+                };
+                let unexpected = match name {
+                    "refresh_token" | "id_token" => {
+                        !matches!(value, Value::Null | Value::String(_))
+                    }
+                    "expires_in" => {
+                        matches!(value, Value::Bool(_) | Value::Array(_) | Value::Object(_))
+                    }
+                    _ => match value {
+                        Value::String(_) => false,
+                        Value::Array(items) => !items.iter().all(Value::is_string),
+                        _ => true,
+                    },
+                };
+                if unexpected {
+                    assert_eq!(
+                        token.extra().get(name),
+                        Some(value),
+                        "`{name}` of an unexpected type was not kept in extra"
+                    );
+                }
+            }
         }
+        // DESIGN rule 13: with valid required members, nothing may cost the token.
         Err(FlowError::InvalidResponse(i)) => {
-            let named = match i.problem() {
-                Problem::InvalidField { field, .. } => optional.contains(field),
-                _ => false,
-            };
-            assert!(named, "a token response rejected for {:?}", i.problem());
-            assert!(
-                optional.iter().any(|n| fields.contains_key(*n)),
-                "a minimal valid token response was rejected"
-            );
+            panic!(
+                "a token response with valid required members rejected for {:?}",
+                i.problem()
+            )
         }
         other => panic!("a token response ended as {other:?}"),
     }
@@ -874,31 +896,110 @@ fn device_problem(fields: &Members) -> Option<Problem> {
     ["device_code", "user_code"]
         .into_iter()
         .find_map(|name| required_string_problem(fields, name))
+        .or_else(|| device_uris(fields).err())
 }
 
-/// Whether a device response is plainly valid: the required members as non-empty strings, a
-/// whole, modest `expires_in`, and every optional member of the right type.
+/// The verification URIs the prompt must show (`verification_uri`, or Google's
+/// `verification_url`, and `verification_uri_complete`), or the problem the core must report
+/// for them (DESIGN "Server text is untrusted").
+fn device_uris(fields: &Members) -> Result<(String, Option<String>), Problem> {
+    let uri = match fields.get("verification_uri") {
+        Some(Value::String(s)) if !s.is_empty() => s,
+        None | Some(Value::Null | Value::String(_)) => match fields.get("verification_url") {
+            Some(Value::String(s)) if !s.is_empty() => s,
+            Some(Value::String(_)) => return Err(Problem::EmptyField("verification_uri")),
+            None | Some(Value::Null) => return Err(Problem::MissingField("verification_uri")),
+            Some(_) => {
+                return Err(Problem::InvalidField {
+                    field: "verification_url",
+                    expected: "a string",
+                });
+            }
+        },
+        Some(_) => {
+            return Err(Problem::InvalidField {
+                field: "verification_uri",
+                expected: "a string",
+            });
+        }
+    };
+    let check =
+        |raw: &str, field| shown_uri(raw).map_err(|reason| Problem::UnsafeUri { field, reason });
+    let uri = check(uri, "verification_uri")?;
+    // An optional member of another type is cosmetic (rule 13): it goes to `extra`.
+    let complete = match fields.get("verification_uri_complete") {
+        Some(Value::String(s)) if !s.is_empty() => Some(check(s, "verification_uri_complete")?),
+        _ => None,
+    };
+    Ok((uri, complete))
+}
+
+/// What the prompt shows for a verification URI: the server's text when absolute, else
+/// resolved against the device endpoint; `https`, or `http` on a loopback host, with a host
+/// and without credentials (the harness configurations never allow insecure http).
+fn shown_uri(raw: &str) -> Result<String, UriProblem> {
+    let (url, resolved) = match Url::parse(raw) {
+        Ok(url) => (url, false),
+        Err(url::ParseError::RelativeUrlWithoutBase) => {
+            let base = Url::parse(DEVICE_URL).expect("a valid endpoint");
+            (base.join(raw).map_err(|_| UriProblem::NotAUrl)?, true)
+        }
+        Err(_) => return Err(UriProblem::NotAUrl),
+    };
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => return Err(UriProblem::InsecureHttp),
+        _ => return Err(UriProblem::Scheme),
+    }
+    if url.host().is_none() {
+        return Err(UriProblem::NoHost);
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(UriProblem::Credentials);
+    }
+    Ok(if resolved { url.into() } else { raw.to_owned() })
+}
+
+/// Whether a device response is plainly valid: the required members as non-empty strings,
+/// safe verification URIs and a whole, modest `expires_in`. Optional members of another type
+/// do not count (DESIGN rule 13).
 fn device_must_succeed(fields: &Members, now: Instant) -> bool {
     const MONTH: u64 = 30 * 24 * 3600;
-    let uri_ok = non_empty(fields, "verification_uri").is_some()
-        || (absent_or_string(fields, "verification_uri")
-            && non_empty(fields, "verification_url").is_some());
     let expires_ok = fields
         .get("expires_in")
         .and_then(model::whole_seconds)
         .is_some_and(|s| s > 0 && s <= MONTH && now.checked_add(Duration::from_secs(s)).is_some());
-    device_problem(fields).is_none()
-        && uri_ok
-        && expires_ok
-        && absent_or_string(fields, "verification_uri_complete")
-        && absent_or_string(fields, "message")
+    device_problem(fields).is_none() && expires_ok
 }
 
 fn check_prompt(prompt: &device_grant::Prompt, fields: &Members) {
     assert_eq!(Some(prompt.user_code()), non_empty(fields, "user_code"));
-    let uri =
-        non_empty(fields, "verification_uri").or_else(|| non_empty(fields, "verification_url"));
-    assert_eq!(Some(prompt.verification_uri()), uri);
+    let (uri, complete) = device_uris(fields).expect("the core accepted these URIs");
+    assert_eq!(prompt.verification_uri(), uri);
+    assert_eq!(prompt.verification_uri_complete(), complete.as_deref());
+    match fields.get("message") {
+        Some(Value::String(m)) => assert_eq!(prompt.message(), Some(m.as_str())),
+        None | Some(Value::Null) => assert_eq!(prompt.message(), None),
+        // DESIGN rule 13: kept, not a reason to refuse the code.
+        Some(other) => assert_eq!(prompt.extra().get("message"), Some(other)),
+    }
+    if let Some(other) = fields
+        .get("verification_uri_complete")
+        .filter(|v| !matches!(v, Value::Null | Value::String(_)))
+    {
+        assert_eq!(
+            prompt.extra().get("verification_uri_complete"),
+            Some(other),
+            "rule 13"
+        );
+    }
     if let Some(s) = fields.get("expires_in").and_then(model::whole_seconds) {
         let sent = Duration::from_secs(s);
         assert!(prompt.expires_in() <= sent);
@@ -927,12 +1028,4 @@ fn non_empty<'a>(fields: &'a Members, name: &str) -> Option<&'a str> {
         Some(Value::String(s)) if !s.is_empty() => Some(s),
         _ => None,
     }
-}
-
-/// Whether a member is absent (or `null`) or a string.
-fn absent_or_string(fields: &Members, name: &str) -> bool {
-    matches!(
-        fields.get(name),
-        None | Some(Value::Null | Value::String(_))
-    )
 }

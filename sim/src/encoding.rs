@@ -67,6 +67,40 @@ pub(crate) fn http_date(t: SystemTime) -> String {
     )
 }
 
+/// Reads an IMF-fixdate as seconds since the epoch, only when it is written exactly as
+/// [`http_date`] writes it (weekday included): a value that reads the same in every parser.
+pub(crate) fn parse_imf_fixdate(s: &str) -> Option<u64> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let field = |range: std::ops::Range<usize>| -> Option<u64> {
+        let t = s.get(range)?;
+        t.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| t.parse().ok())?
+    };
+    if s.len() != 29 {
+        return None;
+    }
+    let day = field(5..7)?;
+    let month = MONTHS.iter().position(|m| s.get(8..11) == Some(*m))? as u64 + 1;
+    let year = field(12..16)?;
+    let (hour, minute, second) = (field(17..19)?, field(20..22)?, field(23..25)?);
+    // Days since the epoch of the civil date (the inverse of `civil_from_days`).
+    let (y, m) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + day.checked_sub(1)?;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = (era * 146_097 + doe).checked_sub(719_468)?;
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second;
+    (http_date(UNIX_EPOCH + Duration::from_secs(secs)) == s).then_some(secs)
+}
+
 /// Microsoft's envelope timestamp, e.g. `2016-10-19 16:29:47Z`.
 pub(crate) fn ms_timestamp(t: SystemTime) -> String {
     let c = civil(t);
@@ -202,6 +236,20 @@ mod tests {
         let t = UNIX_EPOCH + Duration::from_secs(1_476_894_587);
         assert_eq!(ms_timestamp(t), "2016-10-19 16:29:47Z");
         assert_eq!(http_date(UNIX_EPOCH), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(
+            parse_imf_fixdate("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777)
+        );
+        assert_eq!(parse_imf_fixdate("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(
+            parse_imf_fixdate("Tue, 29 Feb 2000 00:00:00 GMT"),
+            Some(951_782_400)
+        );
+        // Only what reads the same everywhere: the right weekday, no other format.
+        assert_eq!(parse_imf_fixdate("Mon, 06 Nov 1994 08:49:37 GMT"), None);
+        assert_eq!(parse_imf_fixdate("Sunday, 06-Nov-94 08:49:37 GMT"), None);
+        assert_eq!(parse_imf_fixdate("Sun Nov  6 08:49:37 1994"), None);
+        assert_eq!(parse_imf_fixdate("Sun, 06 Nov 1994 08:49:37 GM"), None);
         // A leap day.
         let t = UNIX_EPOCH + Duration::from_secs(951_782_400);
         assert_eq!(ms_timestamp(t), "2000-02-29 00:00:00Z");

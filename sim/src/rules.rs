@@ -1,4 +1,4 @@
-//! The rules of the core's design (DESIGN.md rules 1-10, as far as they show from outside),
+//! The rules of the core's design (DESIGN.md rules 1-13, as far as they show from outside),
 //! checked on everything a driver sees: the one checker behind [`drive()`](crate::drive()), the
 //! proptest model in the core's tests and the fuzz harness.
 //!
@@ -14,14 +14,27 @@
 //!    flow: the wait doubles per failure in a row from the interval (at least 100 ms), is
 //!    capped, never drops below the interval, and honours `Retry-After`;
 //! 3. no poll before the last answer plus the wait in force, nor before the last poll plus
-//!    the interval;
+//!    the interval; a `WaitUntil` names exactly that instant (or the deadline, if earlier);
 //! 4. nothing sent at or after the deadline, and an idle flow ends once the deadline passed;
 //! 5. `UserCode` exactly once, after the device answer and before the first poll;
 //! 6. after `Done`, only the same `Done`;
 //! 7. `WaitUntil` always later than the last `now`, never past the deadline, and a flow woken
 //!    at its `WaitUntil` moves on;
 //! 8. answers are classified by body at any status: what ended the flow matches what the
-//!    server said (pending, `slow_down` and back-off answers never end it).
+//!    server said (pending, `slow_down` and back-off answers never end it);
+//! 11. `Retry-After` is honoured whatever the body: the next poll waits for the later of it
+//!     and what the answer otherwise asks (the interval after `authorization_pending`, the new
+//!     interval after `slow_down`, the back-off); 429 and 503 back off whatever OAuth error
+//!     they carry, unless it is one with a rule of its own (pending, `slow_down`, denied,
+//!     expired); after a time-out or a broken answer the next wait is the back-off but at
+//!     least the interval plus 5 s, even above the cap (the lost answer may have been a
+//!     `slow_down`);
+//! 12. after `cancel()` the next output is `Done(Err(Cancelled))`: nothing queued survives;
+//! 13. a success body with a non-empty `access_token` and `token_type` strings gives a
+//!     token, whatever its optional members.
+//!
+//! Rule 9's details (which member is wrong, verification URI safety) and rule 10's cap are
+//! checked by the fuzz harness, which knows the configuration's endpoints.
 //!
 //! ```
 //! use device_grant_sim::rules::{Grant, Limits, Rules};
@@ -41,6 +54,7 @@ use device_grant::{
 };
 
 use crate::drive::Answer;
+use crate::encoding::parse_imf_fixdate;
 
 /// RFC 8628 §3.5: what one `slow_down` adds to the interval.
 pub const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
@@ -128,7 +142,8 @@ pub enum Prediction {
     },
     /// `temporarily_unavailable` while polling: back off.
     TemporarilyUnavailable,
-    /// 429, 502, 503 or 504 without an OAuth error while polling: back off.
+    /// While polling, 429, 502, 503 or 504 without an OAuth error, or 429 or 503 with an
+    /// OAuth error that has no rule of its own (a rate limiter's words): back off.
     RetryStatus,
     /// Neither success nor retryable without an OAuth error, or retryable outside polling:
     /// `InvalidResponse` with `UnexpectedStatus`.
@@ -196,6 +211,8 @@ pub fn predict(
             "access_denied" | "authorization_declined" => Prediction::Denied(body),
             "expired_token" | "code_expired" => Prediction::Expired(body),
             "temporarily_unavailable" => Prediction::TemporarilyUnavailable,
+            // Rule 11: "not now", whatever the words.
+            _ if matches!(status, 429 | 503) => Prediction::RetryStatus,
             _ => Prediction::OAuth(body),
         };
     }
@@ -253,24 +270,55 @@ pub fn whole_seconds(v: &Value) -> Option<u64> {
     }
 }
 
-/// What is known of a `Retry-After` header: delay-seconds are read, an HTTP-date is not.
+/// What is known of a `Retry-After` header: delay-seconds, and an IMF-fixdate measured
+/// against an IMF-fixdate `Date` header, are read; the obsolete date formats and anything
+/// odd are not (the core may or may not read them: the rules then only ask for a wait at
+/// least as long as without the header).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum RetryAfter {
     Known(Option<Duration>),
     Unknown,
 }
 
+impl RetryAfter {
+    /// The wait: `base`, or the header's delay when later. `None` when the header could not
+    /// be read here, so the wait is only known to be at least `base`.
+    fn wait(self, base: Duration) -> Option<Duration> {
+        match self {
+            RetryAfter::Known(ra) => Some(base.max(ra.unwrap_or_default())),
+            RetryAfter::Unknown => None,
+        }
+    }
+}
+
 fn retry_after(headers: &http::HeaderMap) -> RetryAfter {
-    match headers.get(http::header::RETRY_AFTER) {
-        None => RetryAfter::Known(None),
-        Some(v) => match v.to_str().ok().map(str::trim) {
-            Some(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
-                s.parse().map_or(RetryAfter::Unknown, |n| {
-                    RetryAfter::Known(Some(Duration::from_secs(n)))
-                })
-            }
-            _ => RetryAfter::Unknown,
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &http::HeaderValue| v.to_str().ok())
+            .map(str::trim)
+    };
+    let Some(value) = headers.get(http::header::RETRY_AFTER) else {
+        return RetryAfter::Known(None);
+    };
+    match value.to_str().ok().map(str::trim) {
+        Some(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            s.parse().map_or(RetryAfter::Unknown, |n| {
+                RetryAfter::Known(Some(Duration::from_secs(n)))
+            })
+        }
+        Some(s) => match parse_imf_fixdate(s) {
+            // RFC 9110 §10.2.3: a date is a time; without the server's `Date` to measure
+            // it against, the core ignores it (it reads no clock).
+            Some(at) => match text(http::header::DATE) {
+                None => RetryAfter::Known(None),
+                Some(d) => parse_imf_fixdate(d).map_or(RetryAfter::Unknown, |date| {
+                    RetryAfter::Known(Some(Duration::from_secs(at.saturating_sub(date))))
+                }),
+            },
+            None => RetryAfter::Unknown,
         },
+        None => RetryAfter::Unknown,
     }
 }
 
@@ -310,6 +358,8 @@ pub struct Rules {
     interval: Option<Duration>,
     /// No poll before this; `None` with a deadline set: not before the end of time.
     earliest: Option<Instant>,
+    /// Whether `earliest` is exactly when the next poll is due, not only a lower bound.
+    exact: bool,
     last_poll: Option<Instant>,
     failures: u32,
     last_wait: Option<Instant>,
@@ -334,6 +384,7 @@ impl Rules {
             deadline: None,
             interval: None,
             earliest: None,
+            exact: false,
             last_poll: None,
             failures: 0,
             last_wait: None,
@@ -405,6 +456,12 @@ impl Rules {
             }
             return;
         }
+        if matches!(self.cause, Some(Cause::Cancel))
+            && !matches!(output, Output::Done(Err(FlowError::Cancelled)))
+        {
+            let what = format!("{output:?} after cancel, not Done(Err(Cancelled))");
+            self.breach(12, what);
+        }
         match output {
             Output::Event(event) => self.event(event),
             Output::Send { request, .. } => {
@@ -424,6 +481,17 @@ impl Rules {
                 }
                 if self.deadline.is_some_and(|d| *at > d) {
                     self.breach(7, "WaitUntil past the deadline");
+                }
+                if let Some(deadline) = self.deadline.filter(|_| self.exact) {
+                    let due = self.earliest.map_or(deadline, |e| e.min(deadline));
+                    if *at != due {
+                        let what = format!(
+                            "WaitUntil {:?} after the last answer, not {:?}",
+                            at.saturating_duration_since(self.now),
+                            due.saturating_duration_since(self.now)
+                        );
+                        self.breach(3, what);
+                    }
                 }
                 self.last_wait = Some(*at);
             }
@@ -516,7 +584,7 @@ impl Rules {
             self.breach(5, what);
             return;
         };
-        let (step, at) = (info.step, info.at);
+        let (step, at, info_retry) = (info.step, info.at, info.retry_after);
         match event {
             Event::UserCode(prompt) => {
                 info.events.push("UserCode");
@@ -573,7 +641,10 @@ impl Rules {
                     None => {}
                 }
                 self.interval = Some(*interval);
-                self.earliest = at.checked_add(*interval);
+                let retry = info_retry;
+                let wait = retry.wait(*interval);
+                self.exact = wait.is_some();
+                self.earliest = at.checked_add(wait.unwrap_or(*interval));
             }
             Event::BackOff { delay, cause } => {
                 info.events.push("BackOff");
@@ -582,18 +653,24 @@ impl Rules {
                     self.breach(2, "BackOff outside polling");
                     return;
                 };
-                let mut retry_after = None;
+                // A response's Retry-After counts whatever the cause (rule 11); a transport
+                // failure has none.
+                let mut retry_after = RetryAfter::Known(None);
+                let mut lost_answer = false;
                 match cause {
-                    BackOffCause::Transport(kind) if transport == Some(*kind) => {}
+                    BackOffCause::Transport(kind) if transport == Some(*kind) => {
+                        lost_answer =
+                            matches!(kind, TransportErrorKind::Timeout | TransportErrorKind::Io);
+                    }
                     BackOffCause::Status(s) if status == Some(*s) => {
                         if !matches!(s, 429 | 502 | 503 | 504) {
                             self.breach(2, format!("back-off on status {s}"));
                         }
-                        retry_after = Some(retry);
+                        retry_after = retry;
                     }
-                    // RFC 6749 §5.2 gives `temporarily_unavailable` no Retry-After: the core
-                    // does not read one there.
-                    BackOffCause::TemporarilyUnavailable if status.is_some() => {}
+                    BackOffCause::TemporarilyUnavailable if status.is_some() => {
+                        retry_after = retry;
+                    }
                     other => {
                         let what = format!("back-off cause {other:?} for that answer");
                         self.breach(2, what);
@@ -601,36 +678,31 @@ impl Rules {
                 }
                 self.failures = self.failures.saturating_add(1);
                 let factor = 1u32.checked_shl(self.failures.min(31)).unwrap_or(u32::MAX);
-                let plain = interval
+                let mut plain = interval
                     .max(MIN_BACKOFF)
                     .saturating_mul(factor)
                     .min(self.limits.max_backoff)
                     .max(interval);
-                match retry_after {
-                    None | Some(RetryAfter::Known(None)) => {
-                        if *delay != plain {
-                            let what = format!(
-                                "back-off of {delay:?} after {} failures in a row, not {plain:?}",
-                                self.failures
-                            );
-                            self.breach(2, what);
-                        }
-                    }
-                    Some(RetryAfter::Known(Some(ra))) => {
-                        let want = plain.max(ra);
-                        if *delay != want {
-                            let what = format!(
-                                "back-off of {delay:?} with Retry-After {ra:?}, not {want:?}"
-                            );
-                            self.breach(2, what);
-                        }
-                    }
-                    Some(RetryAfter::Unknown) => {
-                        if *delay < plain {
-                            self.breach(2, "back-off shorter than without Retry-After");
-                        }
-                    }
+                if lost_answer {
+                    // Rule 11: longer than the interval, even above the cap.
+                    plain = plain.max(interval.saturating_add(SLOW_DOWN_STEP));
                 }
+                match retry_after.wait(plain) {
+                    Some(want) if *delay != want => {
+                        let what = format!(
+                            "back-off of {delay:?} after {} failures in a row \
+                             ({cause:?}, Retry-After {retry_after:?}), not {want:?}",
+                            self.failures
+                        );
+                        self.breach(2, what);
+                    }
+                    Some(_) => {}
+                    None if *delay < plain => {
+                        self.breach(2, "back-off shorter than without Retry-After");
+                    }
+                    None => {}
+                }
+                self.exact = retry_after.wait(plain).is_some();
                 self.earliest = at.checked_add(*delay).or(self.deadline);
             }
             other => {
@@ -649,6 +721,10 @@ impl Rules {
             return;
         }
         info.settled = true;
+        if matches!(self.cause, Some(Cause::Cancel)) {
+            // Rule 12: cancel dropped whatever events were still queued.
+            return;
+        }
         let ended = info.ended;
         let kinds = info.events.clone();
         let want: Option<&[&str]> = if ended {
@@ -764,7 +840,16 @@ impl Rules {
             self.deadline = flow.deadline();
         }
         if !done {
-            self.earliest = self.interval.and_then(|i| now.checked_add(i));
+            // What an answer without an event asks for; `SlowDown` and `BackOff` replace it.
+            let wait = match (step, &prediction) {
+                (Step::Device, _) => self.interval.map(|i| (i, true)),
+                (Step::Poll, Prediction::Pending) => self
+                    .interval
+                    .map(|i| retry.wait(i).map_or((i, false), |w| (w, true))),
+                _ => self.interval.map(|i| (i, false)),
+            };
+            self.exact = wait.is_some_and(|(_, exact)| exact);
+            self.earliest = wait.and_then(|(w, _)| now.checked_add(w));
         }
         self.answered = Some(Answered {
             step,
@@ -847,7 +932,11 @@ impl Rules {
                     | (Prediction::Expired(b), Err(FlowError::Expired(Some(e)))) => {
                         e.error() == b.code
                     }
-                    (Prediction::Token(_), Ok(_) | Err(FlowError::InvalidResponse(_))) => true,
+                    // Rules 9 and 13: the required members decide, nothing else.
+                    (Prediction::Token(fields), Ok(_)) => token_valid(fields),
+                    (Prediction::Token(fields), Err(FlowError::InvalidResponse(_))) => {
+                        !token_valid(fields)
+                    }
                     (Prediction::Device(_), Err(FlowError::InvalidResponse(_))) => true,
                     _ => false,
                 };
@@ -858,4 +947,12 @@ impl Rules {
             }
         }
     }
+}
+
+/// Whether a success body must give a token (rules 9 and 13): `access_token` and
+/// `token_type` are non-empty strings; optional members never cost the token.
+fn token_valid(fields: &Members) -> bool {
+    ["access_token", "token_type"]
+        .iter()
+        .all(|name| matches!(fields.get(*name), Some(Value::String(s)) if !s.is_empty()))
 }
