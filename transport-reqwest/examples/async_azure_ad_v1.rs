@@ -7,23 +7,11 @@
 //! For example the resource `https://management.core.windows.net/` for Azure Resource
 //! Manager. The app registration must allow public client flows.
 
-// The blocking examples' copy: what the user sees does not depend on the driver.
-#[path = "../../transport-ureq/examples/terminal/mod.rs"]
+// A link to the blocking examples' copy: what the user sees does not depend on the driver.
 mod terminal;
-
-use device_grant_reqwest::device_grant::Config;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let [tenant, client_id, resource] = args.as_slice() else {
-        terminal::usage("azure_ad_v1 <tenant> <client-id> <resource>");
-    };
-    let config = Config::azure_ad_v1(tenant, client_id.as_str(), resource.as_str())
-        .build()
-        .unwrap_or_else(|e| terminal::fail(&e));
-    match device_grant_reqwest::authorize(config, terminal::show).await {
-        Ok(token) => terminal::report(&token),
-        Err(e) => terminal::fail(&e),
-    }
+    let config = terminal::settings::azure_ad_v1();
+    terminal::finish(device_grant_reqwest::authorize(config, terminal::show).await);
 }

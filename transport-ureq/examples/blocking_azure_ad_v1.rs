@@ -9,18 +9,7 @@
 
 mod terminal;
 
-use device_grant_ureq::device_grant::Config;
-
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let [tenant, client_id, resource] = args.as_slice() else {
-        terminal::usage("azure_ad_v1 <tenant> <client-id> <resource>");
-    };
-    let config = Config::azure_ad_v1(tenant, client_id.as_str(), resource.as_str())
-        .build()
-        .unwrap_or_else(|e| terminal::fail(&e));
-    match device_grant_ureq::authorize(config, terminal::show) {
-        Ok(token) => terminal::report(&token),
-        Err(e) => terminal::fail(&e),
-    }
+    let config = terminal::settings::azure_ad_v1();
+    terminal::finish(device_grant_ureq::authorize(config, terminal::show));
 }

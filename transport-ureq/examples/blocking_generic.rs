@@ -9,21 +9,7 @@
 
 mod terminal;
 
-use device_grant_ureq::device_grant::Config;
-
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let [device_endpoint, token_endpoint, client_id, scopes @ ..] = args.as_slice() else {
-        terminal::usage("generic <device-endpoint> <token-endpoint> <client-id> [scope ...]");
-    };
-    let config = Config::builder(client_id.as_str())
-        .device_endpoint(device_endpoint.as_str())
-        .token_endpoint(token_endpoint.as_str())
-        .scopes(scopes)
-        .build()
-        .unwrap_or_else(|e| terminal::fail(&e));
-    match device_grant_ureq::authorize(config, terminal::show) {
-        Ok(token) => terminal::report(&token),
-        Err(e) => terminal::fail(&e),
-    }
+    let config = terminal::settings::generic();
+    terminal::finish(device_grant_ureq::authorize(config, terminal::show));
 }

@@ -8,20 +8,7 @@
 
 mod terminal;
 
-use device_grant_ureq::device_grant::Config;
-
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let [client_id, scopes @ ..] = args.as_slice() else {
-        terminal::usage("github <client-id> [scope ...]");
-    };
-    let scope = terminal::scope(scopes, "GITHUB_SCOPE", "read:user");
-    let config = Config::github(client_id.as_str())
-        .scope(&scope)
-        .build()
-        .unwrap_or_else(|e| terminal::fail(&e));
-    match device_grant_ureq::authorize(config, terminal::show) {
-        Ok(token) => terminal::report(&token),
-        Err(e) => terminal::fail(&e),
-    }
+    let config = terminal::settings::github();
+    terminal::finish(device_grant_ureq::authorize(config, terminal::show));
 }

@@ -10,25 +10,7 @@
 
 mod terminal;
 
-use device_grant_ureq::device_grant::Config;
-
-const USAGE: &str = "GOOGLE_CLIENT_ID=... GOOGLE_CLIENT_SECRET=... google [scope ...]";
-
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let (Some(client_id), Some(secret)) = (
-        terminal::env("GOOGLE_CLIENT_ID"),
-        terminal::env("GOOGLE_CLIENT_SECRET"),
-    ) else {
-        terminal::usage(USAGE);
-    };
-    let scope = terminal::scope(&args, "GOOGLE_SCOPE", "openid email");
-    let config = Config::google(client_id, secret)
-        .scope(&scope)
-        .build()
-        .unwrap_or_else(|e| terminal::fail(&e));
-    match device_grant_ureq::authorize(config, terminal::show) {
-        Ok(token) => terminal::report(&token),
-        Err(e) => terminal::fail(&e),
-    }
+    let config = terminal::settings::google();
+    terminal::finish(device_grant_ureq::authorize(config, terminal::show));
 }
