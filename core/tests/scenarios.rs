@@ -541,9 +541,15 @@ fn errors_at_the_device_endpoint() {
     assert!(
         matches!(run.err(), FlowError::OAuth(e) if e.error() == "rate_limit_exceeded" && e.status() == 403)
     );
-    // A transport failure before there is a code ends the flow.
+    // With retrying switched off, a transport failure before there is a code ends the flow.
     let run = drive(
-        Flow::device(Config::github("c").build().unwrap(), t0),
+        Flow::device(
+            Config::github("c")
+                .device_retries(1, Duration::ZERO)
+                .build()
+                .unwrap(),
+            t0,
+        ),
         t0,
         [Reply::Transport(TransportErrorKind::Connect)],
         NO_LATENCY,
@@ -568,9 +574,16 @@ fn errors_at_the_device_endpoint() {
     assert!(
         matches!(run.err(), FlowError::InvalidResponse(i) if i.problem() == &Problem::MissingField("user_code"))
     );
-    // A gateway page instead of a device response.
+    // A gateway page instead of a device response, with retrying switched off (the retries
+    // are in `the_device_request_is_retried_with_back_off_and_retry_after`).
     let run = drive(
-        Flow::device(Config::github("c").build().unwrap(), t0),
+        Flow::device(
+            Config::github("c")
+                .device_retries(1, Duration::ZERO)
+                .build()
+                .unwrap(),
+            t0,
+        ),
         t0,
         [http_reply(
             502,
@@ -1067,4 +1080,103 @@ fn profiles_are_what_the_presets_say() {
         Config::azure_ad_v1("t", "c", "r").build().unwrap().profile(),
         Profile::AzureAdV1 { resource } if resource == "r"
     ));
+}
+
+/// PROVIDERS §16: the device authorization request is retried while no code was issued.
+#[test]
+fn the_device_request_is_retried_with_back_off_and_retry_after() {
+    let t0 = Instant::now();
+    let device = || json(200, RFC_DC);
+    let token = || json(200, fixtures::RFC_TOK_01.body);
+    let config = || {
+        Config::builder("c")
+            .device_endpoint("https://as.example/device")
+            .token_endpoint("https://as.example/token")
+    };
+    // 429 with Retry-After: 7 s, then a code: the retry waits the 7 s.
+    let run = drive(
+        Flow::device(config().build().unwrap(), t0),
+        t0,
+        [
+            with_header(
+                json(
+                    429,
+                    r#"{"error":"slow_down","error_description":"rate limited"}"#,
+                ),
+                "retry-after",
+                "7",
+            ),
+            device(),
+            token(),
+        ],
+        NO_LATENCY,
+    );
+    run.token();
+    let times = run.send_times();
+    assert_eq!(times[..2], [0.0, 7.0], "{times:?}");
+    assert!(run.events.iter().any(|(_, e)| matches!(
+        e,
+        Event::BackOff { delay, cause: BackOffCause::SlowDown } if *delay == Duration::from_secs(7)
+    )));
+    // A transport failure, then a 503 page, then a code: 5 s, then 10 s.
+    let run = drive(
+        Flow::device(config().build().unwrap(), t0),
+        t0,
+        [
+            Reply::Transport(TransportErrorKind::Connect),
+            http_reply(503, "text/html", b"<html>busy</html>"),
+            device(),
+            token(),
+        ],
+        NO_LATENCY,
+    );
+    run.token();
+    assert_eq!(run.send_times()[..3], [0.0, 5.0, 15.0]);
+    // 503 every time: four attempts, then a clear error naming the cause.
+    let run = drive(
+        Flow::device(config().build().unwrap(), t0),
+        t0,
+        (0..4).map(|_| json(503, r#"{"error":"temporarily_unavailable"}"#)),
+        NO_LATENCY,
+    );
+    let FlowError::Unavailable {
+        endpoint,
+        attempts,
+        cause,
+        ..
+    } = run.err()
+    else {
+        panic!("{:?}", run.err())
+    };
+    assert_eq!(
+        (*endpoint, *attempts, *cause),
+        (
+            Endpoint::DeviceAuthorization,
+            4,
+            BackOffCause::TemporarilyUnavailable
+        )
+    );
+    let shown = run.err().to_string();
+    assert!(shown.contains("gave up after 4 attempts"), "{shown}");
+    assert!(run.prompt().is_none(), "no code was ever shown");
+    // A Retry-After of an hour (authentik's 20 per hour) is reported, not waited out.
+    let run = drive(
+        Flow::device(config().build().unwrap(), t0),
+        t0,
+        [with_header(json(429, "{}"), "retry-after", "3600")],
+        NO_LATENCY,
+    );
+    assert!(matches!(
+        run.err(),
+        FlowError::Unavailable { attempts: 1, retry_after: Some(d), .. } if d.as_secs() == 3600
+    ));
+    assert!(run.err().to_string().contains("wait 3600 s"));
+    // Refusals are not retried.
+    let run = drive(
+        Flow::device(config().build().unwrap(), t0),
+        t0,
+        [json(400, r#"{"error":"invalid_client"}"#)],
+        NO_LATENCY,
+    );
+    assert!(matches!(run.err(), FlowError::OAuth(e) if e.error() == "invalid_client"));
 }
