@@ -1180,3 +1180,96 @@ fn the_device_request_is_retried_with_back_off_and_retry_after() {
     );
     assert!(matches!(run.err(), FlowError::OAuth(e) if e.error() == "invalid_client"));
 }
+
+/// The second round of providers' fixtures, read through their profiles.
+#[test]
+fn provider_fixtures_read_through_their_profiles() {
+    let t0 = Instant::now();
+    let cfg = |profile: Profile| {
+        Config::builder("c")
+            .device_endpoint("https://as.example/device")
+            .token_endpoint("https://as.example/token")
+            .client_secret_post("s")
+            .profile(profile)
+            .build()
+            .unwrap()
+    };
+    let reply = |f: &fixtures::Fixture| Reply::from(f);
+    // AWS: camelCase device and token answers, snake_case errors.
+    let run = drive(
+        Flow::device(cfg(Profile::AwsSso), t0),
+        t0,
+        [
+            reply(&fixtures::AWS_SDA_01),
+            reply(&fixtures::AWS_PEND_01),
+            reply(&fixtures::AWS_TOK_01),
+        ],
+        NO_LATENCY,
+    );
+    assert_eq!(run.prompt().unwrap().user_code(), "PMPJ-VZCJ");
+    assert_eq!(run.token().access_token().secret(), "aoaEXAMPLE");
+    assert_eq!(run.token().refresh_token().unwrap().secret(), "aorEXAMPLE");
+    let poll: serde_json::Value = serde_json::from_slice(run.sent[1].request.body()).unwrap();
+    assert_eq!(poll["grantType"], device_grant::DEVICE_CODE_GRANT);
+    assert_eq!(poll["clientSecret"], "s");
+    assert!(poll["deviceCode"].as_str().unwrap().starts_with("xYPX"));
+    // Twitch: `message` errors; `invalid device code` is the expired code. The rule checker
+    // reads RFC error members only, so it watches the RFC-worded runs; this one is checked
+    // by its assertions (and over sockets in the end-to-end suite).
+    let unchecked = device_grant_sim::Options {
+        check: false,
+        ..device_grant_sim::Options::default()
+    };
+    let mut script = device_grant_sim::Scripted::new([
+        json(200, RFC_DC),
+        reply(&fixtures::TW_PEND_01),
+        reply(&fixtures::TW_SLOW_01),
+        reply(&fixtures::TW_EXP_01),
+    ]);
+    let run = device_grant_sim::drive_with(
+        Flow::device(cfg(Profile::Twitch), t0),
+        &mut script,
+        t0,
+        unchecked,
+    );
+    assert!(matches!(run.err(), FlowError::Expired(Some(e)) if e.error() == "invalid device code"));
+    assert_eq!(
+        run.events
+            .iter()
+            .filter(|(_, e)| matches!(e, Event::SlowDown { .. }))
+            .count(),
+        1
+    );
+    let run = drive(
+        Flow::device(cfg(Profile::Twitch), t0),
+        t0,
+        [json(200, RFC_DC), reply(&fixtures::TW_TOK_01)],
+        NO_LATENCY,
+    );
+    assert_eq!(
+        run.token().scopes().unwrap(),
+        ["channel:read:subscriptions"]
+    );
+    // Zoho's other_dc without a lookup answer naming it ends with the original error.
+    // (Unchecked too: the rule checker counts the lookup as a poll.)
+    let mut script = device_grant_sim::Scripted::new([
+        json(200, RFC_DC),
+        reply(&fixtures::ZOHO_DC_01),
+        json(
+            200,
+            r#"{"result":"success","locations":{"us":"https://accounts.zoho.com"}}"#,
+        ),
+    ]);
+    let run = device_grant_sim::drive_with(
+        Flow::device(cfg(Profile::Zoho), t0),
+        &mut script,
+        t0,
+        unchecked,
+    );
+    assert!(matches!(run.err(), FlowError::OAuth(e) if e.error() == "other_dc"));
+    assert_eq!(run.sent[2].request.method(), "GET");
+    assert_eq!(
+        run.sent[2].request.uri(),
+        "https://as.example/oauth/serverinfo"
+    );
+}
