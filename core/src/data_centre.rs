@@ -63,6 +63,8 @@ impl Lookup {
     }
 
     /// The poll target in the data centre the server info names.
+    // Called once per flow at most; boxing the error would only add noise.
+    #[allow(clippy::result_large_err)]
     pub(crate) fn answer(
         self,
         config: &Config,

@@ -301,7 +301,7 @@ pub enum FlowError {
         /// The endpoint the server named, when it did.
         endpoint: Option<String>,
         /// The whole answer.
-        error: ErrorResponse,
+        error: Box<ErrorResponse>,
     },
     /// The configuration cannot run this flow.
     Config(ConfigError),

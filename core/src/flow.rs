@@ -164,6 +164,8 @@ pub struct Flow {
     state: State,
 }
 
+// One state per flow; boxing `Polling` would cost an allocation for nothing.
+#[allow(clippy::large_enum_variant)]
 /// Each request's state keeps its request out in the same variant, so sending changes a
 /// field in place and never moves the state out.
 #[derive(Debug)]
@@ -732,7 +734,7 @@ impl Flow {
             return FlowError::WrongRegion {
                 region: region.clone(),
                 endpoint,
-                error,
+                error: Box::new(error),
             };
         }
         FlowError::OAuth(error)

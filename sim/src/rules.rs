@@ -903,8 +903,10 @@ impl Rules {
                     (Prediction::TooLarge | Prediction::UnexpectedStatus, r) => {
                         matches!(r, Err(FlowError::InvalidResponse(_)))
                     }
-                    (Prediction::OAuth(b), Err(FlowError::WrongRegion { error: e, .. }))
-                    | (Prediction::OAuth(b), Err(FlowError::OAuth(e)))
+                    (Prediction::OAuth(b), Err(FlowError::WrongRegion { error, .. })) => {
+                        error.error() == b.code
+                    }
+                    (Prediction::OAuth(b), Err(FlowError::OAuth(e)))
                     | (Prediction::Denied(b), Err(FlowError::Denied(e)))
                     | (Prediction::Expired(b), Err(FlowError::Expired(Some(e)))) => {
                         e.error() == b.code
