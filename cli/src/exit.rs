@@ -141,6 +141,24 @@ fn from_flow(error: FlowError, grant: Grant, cause: Option<String>) -> CliError 
                 }
             ),
         ),
+        FlowError::Unavailable {
+            cause: device_grant::BackOffCause::Transport(_),
+            ..
+        } => (
+            Failure::Network,
+            "check the device endpoint URL and the network connection, then try again".to_owned(),
+        ),
+        FlowError::Unavailable { .. } => (
+            Failure::Server,
+            "the server is busy or rate-limiting sign-ins; try again later".to_owned(),
+        ),
+        FlowError::WrongRegion { region, .. } => (
+            Failure::Server,
+            format!(
+                "run it again for region {}",
+                device_grant::display_safe(region)
+            ),
+        ),
         FlowError::Config(_) => (Failure::Usage, "fix the arguments".to_owned()),
         FlowError::Cancelled => (Failure::Interrupted, "nothing was stored".to_owned()),
         _ => (Failure::Other, String::new()),

@@ -16,6 +16,17 @@ pub enum Provider {
     Google,
     /// GitHub and GitHub Enterprise Server.
     Github,
+    /// Twitch.
+    Twitch,
+    /// Login with Amazon; needs a --scope (`profile`, ...).
+    Amazon,
+    /// Salesforce (login.salesforce.com; other instances with --device-endpoint and
+    /// --token-endpoint).
+    Salesforce,
+    /// Yandex ID; needs the client secret.
+    Yandex,
+    /// Zoho (the US data centre; others with the endpoints); needs --scope and the secret.
+    Zoho,
 }
 
 impl Provider {
@@ -26,6 +37,11 @@ impl Provider {
             Provider::AzureAdV1 => Preset::AZURE_AD_V1,
             Provider::Google => Preset::GOOGLE,
             Provider::Github => Preset::GITHUB,
+            Provider::Twitch => Preset::TWITCH,
+            Provider::Amazon => Preset::AMAZON,
+            Provider::Salesforce => Preset::SALESFORCE,
+            Provider::Yandex => Preset::YANDEX,
+            Provider::Zoho => Preset::ZOHO,
         }
     }
 

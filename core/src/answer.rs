@@ -7,6 +7,7 @@ use std::time::Duration;
 use http::{HeaderMap, StatusCode};
 
 use crate::error::{Endpoint, ErrorResponse, InvalidResponse, Problem};
+use crate::profile::{NameCase, Shape, snake};
 use crate::wire::{self, Fields};
 
 /// The OAuth error codes the flow acts on (RFC 8628 §3.5, RFC 6749 §5.2 and the providers'
@@ -28,6 +29,8 @@ pub enum ErrorCode {
     CodeExpired,
     /// `temporarily_unavailable`: the server is overloaded or down for maintenance.
     TemporarilyUnavailable,
+    /// `other_dc`: Zoho's user approved in another data centre; polls go there from now on.
+    OtherDataCentre,
     /// Any other code (`invalid_grant`, `invalid_client`, a rate limiter's own words, ...).
     Other,
 }
@@ -44,6 +47,7 @@ impl ErrorCode {
             "expired_token" => ErrorCode::ExpiredToken,
             "code_expired" => ErrorCode::CodeExpired,
             "temporarily_unavailable" => ErrorCode::TemporarilyUnavailable,
+            "other_dc" => ErrorCode::OtherDataCentre,
             _ => ErrorCode::Other,
         }
     }
@@ -79,8 +83,11 @@ fn retryable(status: u16) -> bool {
 }
 
 /// DESIGN rule 8: the body decides. An `error` member makes an OAuth error at any status
-/// (GitHub sends them with 200, Google with 428 and 403, Auth0 with 403 and 429).
+/// (GitHub sends them with 200, Google with 428 and 403, Auth0 with 403 and 429). The
+/// profile's shape says how else the error member is spelt (Twitch's `message`), which of
+/// the provider's own words mean an RFC code, and whether member names are camelCase (AWS).
 pub(crate) fn classify<'a>(
+    shape: &Shape,
     endpoint: Endpoint,
     status: StatusCode,
     headers: &HeaderMap,
@@ -107,11 +114,20 @@ pub(crate) fn classify<'a>(
     }
     match wire::parse_body(headers, body) {
         Ok(mut fields) => {
-            if let Some(error) = take_error_code(&mut fields) {
+            if shape.names == NameCase::Camel {
+                fields.rename(snake);
+            }
+            if let Some(error) = take_error_code(&mut fields, shape.error_member) {
+                let meaning = shape
+                    .error_aliases
+                    .iter()
+                    .find(|(word, _)| *word == error)
+                    .map_or(error.as_str(), |(_, code)| code);
+                let error_code = ErrorCode::parse(meaning);
                 let description = wire::take_optional_string(&mut fields, "error_description");
                 let uri = wire::take_optional_string(&mut fields, "error_uri");
                 return Answer::Error {
-                    code: ErrorCode::parse(&error),
+                    code: error_code,
                     retry_after: wire::retry_after(headers),
                     error: ErrorResponse {
                         endpoint,
@@ -148,9 +164,10 @@ pub(crate) fn classify<'a>(
     }
 }
 
-/// The `error` member, or Google's quota answer `{"error_code": "rate_limit_exceeded"}`.
-fn take_error_code(fields: &mut Fields<'_>) -> Option<String> {
-    let name = ["error", "error_code"].into_iter().find(
+/// The `error` member, Google's quota answer `{"error_code": "rate_limit_exceeded"}`, or the
+/// profile's own error member.
+fn take_error_code(fields: &mut Fields<'_>, own: &str) -> Option<String> {
+    let name = ["error", "error_code", own].into_iter().find(
         |name| matches!(fields.get(name), Some(serde_json::Value::String(s)) if !s.is_empty()),
     )?;
     wire::take_optional_string(fields, name)

@@ -29,6 +29,38 @@ pub enum Endpoints {
         /// The token endpoint's path after the tenant.
         token_path: &'static str,
     },
+    /// Per region, on a host named after it: `{region}` in the authority is replaced (AWS:
+    /// `https://oidc.{region}.amazonaws.com`).
+    Region {
+        /// The authority with `{region}` in it, without a trailing slash.
+        authority: &'static str,
+        /// The region when none is given.
+        default_region: &'static str,
+        /// The device authorization endpoint's path.
+        device_path: &'static str,
+        /// The token endpoint's path.
+        token_path: &'static str,
+    },
+    /// Per region, on hosts listed by region (Zoho's data centres).
+    Hosts {
+        /// Region names and their authorities.
+        hosts: &'static [(&'static str, &'static str)],
+        /// The region when none is given.
+        default_region: &'static str,
+        /// The device authorization endpoint's path.
+        device_path: &'static str,
+        /// The token endpoint's path.
+        token_path: &'static str,
+    },
+    /// Under an instance URL the caller may give (Salesforce's My Domain).
+    Instance {
+        /// The instance when none is given.
+        default_instance: &'static str,
+        /// The device authorization endpoint's path.
+        device_path: &'static str,
+        /// The token endpoint's path.
+        token_path: &'static str,
+    },
 }
 
 /// How a provider's clients authenticate unless told otherwise.
@@ -51,6 +83,10 @@ pub struct Requirements {
     pub resource: bool,
     /// A client secret (Google's "TVs and Limited Input devices" clients).
     pub client_secret: bool,
+    /// A start URL (AWS IAM Identity Center).
+    pub start_url: bool,
+    /// A client registration before the flow (AWS's `RegisterClient`).
+    pub registration: bool,
 }
 
 /// One provider in the catalogue.
@@ -68,7 +104,39 @@ pub struct Preset {
     /// The request dialect. For Azure AD v1 the resource here is empty; [`Preset::profile`]
     /// fills it in.
     pub dialect: Profile,
+    /// The client registration endpoint's path next to the others (AWS's
+    /// `/client/register`).
+    pub registration_path: Option<&'static str>,
+    /// The start URL this preset always uses (AWS Builder ID).
+    pub start_url: Option<&'static str>,
 }
+
+const NO_REQUIREMENTS: Requirements = Requirements {
+    scope: false,
+    resource: false,
+    client_secret: false,
+    start_url: false,
+    registration: false,
+};
+
+const AWS_OIDC: Endpoints = Endpoints::Region {
+    authority: "https://oidc.{region}.amazonaws.com",
+    default_region: "us-east-1",
+    device_path: "/device_authorization",
+    token_path: "/token",
+};
+
+/// Zoho's accounts servers by data centre (PROVIDERS §15).
+const ZOHO_HOSTS: &[(&str, &str)] = &[
+    ("us", "https://accounts.zoho.com"),
+    ("eu", "https://accounts.zoho.eu"),
+    ("in", "https://accounts.zoho.in"),
+    ("au", "https://accounts.zoho.com.au"),
+    ("jp", "https://accounts.zoho.jp"),
+    ("ca", "https://accounts.zohocloud.ca"),
+    ("sa", "https://accounts.zoho.sa"),
+    ("uk", "https://accounts.zoho.uk"),
+];
 
 const MICROSOFT_LOGIN: &str = "https://login.microsoftonline.com";
 
@@ -86,9 +154,11 @@ impl Preset {
         requires: Requirements {
             scope: true,
             resource: false,
-            client_secret: false,
+            ..NO_REQUIREMENTS
         },
         dialect: Profile::MicrosoftV2,
+        registration_path: None,
+        start_url: None,
     };
 
     /// Azure AD v1, the ADAL-era endpoints.
@@ -105,11 +175,13 @@ impl Preset {
         requires: Requirements {
             scope: false,
             resource: true,
-            client_secret: false,
+            ..NO_REQUIREMENTS
         },
         dialect: Profile::AzureAdV1 {
             resource: String::new(),
         },
+        registration_path: None,
+        start_url: None,
     };
 
     /// Google, for "TVs and Limited Input devices" clients.
@@ -124,8 +196,11 @@ impl Preset {
             scope: false,
             resource: false,
             client_secret: true,
+            ..NO_REQUIREMENTS
         },
         dialect: Profile::Google,
+        registration_path: None,
+        start_url: None,
     };
 
     /// GitHub (OAuth apps and GitHub Apps with device flow enabled).
@@ -136,20 +211,140 @@ impl Preset {
             token: "https://github.com/login/oauth/access_token",
         },
         default_auth: DefaultAuth::Public,
-        requires: Requirements {
-            scope: false,
-            resource: false,
-            client_secret: false,
-        },
+        requires: NO_REQUIREMENTS,
         dialect: Profile::GitHub,
+        registration_path: None,
+        start_url: None,
+    };
+
+    /// AWS IAM Identity Center (SSO OIDC) in a region (`us-east-1` unless given): a client
+    /// registration first, then the device flow with the start URL.
+    pub const AWS_SSO: &'static Preset = &Preset {
+        name: "aws-sso",
+        endpoints: AWS_OIDC,
+        default_auth: DefaultAuth::SecretInForm,
+        requires: Requirements {
+            start_url: true,
+            registration: true,
+            ..NO_REQUIREMENTS
+        },
+        dialect: Profile::AwsSso,
+        registration_path: Some("/client/register"),
+        start_url: None,
+    };
+
+    /// AWS Builder ID: the Identity Center API in `us-east-1` with AWS's own start URL.
+    pub const AWS_BUILDER_ID: &'static Preset = &Preset {
+        name: "aws-builder-id",
+        endpoints: AWS_OIDC,
+        default_auth: DefaultAuth::SecretInForm,
+        requires: Requirements {
+            registration: true,
+            ..NO_REQUIREMENTS
+        },
+        dialect: Profile::AwsSso,
+        registration_path: Some("/client/register"),
+        start_url: Some("https://view.awsapps.com/start"),
+    };
+
+    /// Twitch.
+    pub const TWITCH: &'static Preset = &Preset {
+        name: "twitch",
+        endpoints: Endpoints::Fixed {
+            device: "https://id.twitch.tv/oauth2/device",
+            token: "https://id.twitch.tv/oauth2/token",
+        },
+        default_auth: DefaultAuth::SecretInForm,
+        requires: NO_REQUIREMENTS,
+        dialect: Profile::Twitch,
+        registration_path: None,
+        start_url: None,
+    };
+
+    /// Login with Amazon; needs a scope (`profile`, `profile:user_id`, `postal_code`).
+    pub const AMAZON: &'static Preset = &Preset {
+        name: "amazon",
+        endpoints: Endpoints::Fixed {
+            device: "https://api.amazon.com/auth/o2/create/codepair",
+            token: "https://api.amazon.com/auth/o2/token",
+        },
+        default_auth: DefaultAuth::SecretInForm,
+        requires: Requirements {
+            scope: true,
+            ..NO_REQUIREMENTS
+        },
+        dialect: Profile::Amazon,
+        registration_path: None,
+        start_url: None,
+    };
+
+    /// Salesforce, at `login.salesforce.com` unless given an instance (a sandbox's
+    /// `test.salesforce.com`, a My Domain).
+    pub const SALESFORCE: &'static Preset = &Preset {
+        name: "salesforce",
+        endpoints: Endpoints::Instance {
+            default_instance: "https://login.salesforce.com",
+            device_path: "/services/oauth2/token",
+            token_path: "/services/oauth2/token",
+        },
+        default_auth: DefaultAuth::SecretInForm,
+        requires: NO_REQUIREMENTS,
+        dialect: Profile::Salesforce,
+        registration_path: None,
+        start_url: None,
+    };
+
+    /// Yandex ID; its polls carry the client secret.
+    pub const YANDEX: &'static Preset = &Preset {
+        name: "yandex",
+        endpoints: Endpoints::Fixed {
+            device: "https://oauth.yandex.ru/device/code",
+            token: "https://oauth.yandex.ru/token",
+        },
+        default_auth: DefaultAuth::SecretInForm,
+        requires: Requirements {
+            client_secret: true,
+            ..NO_REQUIREMENTS
+        },
+        dialect: Profile::Yandex,
+        registration_path: None,
+        start_url: None,
+    };
+
+    /// Zoho, in a data centre (`us` unless given: `eu`, `in`, `au`, `jp`, `ca`, `sa`, `uk`);
+    /// needs a scope and the client secret.
+    pub const ZOHO: &'static Preset = &Preset {
+        name: "zoho",
+        endpoints: Endpoints::Hosts {
+            hosts: ZOHO_HOSTS,
+            default_region: "us",
+            device_path: "/oauth/v3/device/code",
+            token_path: "/oauth/v3/device/token",
+        },
+        default_auth: DefaultAuth::SecretInForm,
+        requires: Requirements {
+            scope: true,
+            client_secret: true,
+            ..NO_REQUIREMENTS
+        },
+        dialect: Profile::Zoho,
+        registration_path: None,
+        start_url: None,
     };
 
     /// Every entry, in a stable order.
-    pub const ALL: [&'static Preset; 4] = [
+    pub const ALL: [&'static Preset; 11] = [
         Preset::MICROSOFT,
         Preset::AZURE_AD_V1,
         Preset::GOOGLE,
         Preset::GITHUB,
+        Preset::AWS_SSO,
+        Preset::AWS_BUILDER_ID,
+        Preset::TWITCH,
+        Preset::AMAZON,
+        Preset::SALESFORCE,
+        Preset::YANDEX,
+        Preset::ZOHO,
     ];
 
     /// The entry with this [`Preset::name`].
@@ -164,13 +359,110 @@ impl Preset {
         matches!(self.endpoints, Endpoints::Tenant { .. })
     }
 
-    /// The device authorization and token endpoints for `tenant` (ignored by providers
-    /// without tenants; `None` is the default tenant). The tenant is escaped as one path
+    /// Whether the endpoints depend on a region (AWS, Zoho).
+    #[must_use]
+    pub fn has_region(&self) -> bool {
+        matches!(
+            self.endpoints,
+            Endpoints::Region { .. } | Endpoints::Hosts { .. }
+        )
+    }
+
+    /// Whether the endpoints depend on an instance URL (Salesforce).
+    #[must_use]
+    pub fn has_instance(&self) -> bool {
+        matches!(self.endpoints, Endpoints::Instance { .. })
+    }
+
+    /// Whether `region` is one this preset knows: any name of lower-case letters, digits
+    /// and hyphens for AWS, a listed data centre for Zoho; false for presets without regions.
+    #[must_use]
+    pub fn knows_region(&self, region: &str) -> bool {
+        match self.endpoints {
+            Endpoints::Region { .. } => {
+                !region.is_empty()
+                    && region
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            }
+            Endpoints::Hosts { hosts, .. } => hosts.iter().any(|(name, _)| *name == region),
+            _ => false,
+        }
+    }
+
+    /// The authority (scheme and host) of the endpoints for this tenant, region or instance.
+    fn authority(&self, which: Option<&str>) -> Option<String> {
+        match self.endpoints {
+            Endpoints::Region {
+                authority,
+                default_region,
+                ..
+            } => {
+                let region = which
+                    .filter(|r| self.knows_region(r))
+                    .unwrap_or(default_region);
+                Some(authority.replace("{region}", region))
+            }
+            Endpoints::Hosts {
+                hosts,
+                default_region,
+                ..
+            } => {
+                let region = which.unwrap_or(default_region);
+                hosts
+                    .iter()
+                    .find(|(name, _)| *name == region)
+                    .or_else(|| hosts.iter().find(|(name, _)| *name == default_region))
+                    .map(|(_, host)| (*host).to_owned())
+            }
+            Endpoints::Instance {
+                default_instance, ..
+            } => Some(
+                which
+                    .unwrap_or(default_instance)
+                    .trim_end_matches('/')
+                    .to_owned(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// The client registration endpoint for this region, for presets that register.
+    #[must_use]
+    pub fn registration_endpoint(&self, region: Option<&str>) -> Option<String> {
+        let path = self.registration_path?;
+        Some(format!("{}{path}", self.authority(region)?))
+    }
+
+    /// The device authorization and token endpoints for `tenant`: a tenant (Microsoft), a
+    /// region (AWS, Zoho; an unknown one gives the default), an instance URL (Salesforce);
+    /// ignored by the others, and `None` is the default. A tenant is escaped as one path
     /// segment, so `a/../b` cannot change the path.
     #[must_use]
     pub fn endpoints(&self, tenant: Option<&str>) -> (String, String) {
         match self.endpoints {
             Endpoints::Fixed { device, token } => (device.to_owned(), token.to_owned()),
+            Endpoints::Region {
+                device_path,
+                token_path,
+                ..
+            }
+            | Endpoints::Hosts {
+                device_path,
+                token_path,
+                ..
+            }
+            | Endpoints::Instance {
+                device_path,
+                token_path,
+                ..
+            } => {
+                let authority = self.authority(tenant).unwrap_or_default();
+                (
+                    format!("{authority}{device_path}"),
+                    format!("{authority}{token_path}"),
+                )
+            }
             Endpoints::Tenant {
                 authority,
                 default_tenant,
@@ -227,5 +519,48 @@ mod tests {
             Preset::GITHUB.endpoints(Some("ignored")).0,
             "https://github.com/login/device/code"
         );
+    }
+
+    #[test]
+    fn regions_and_instances() {
+        let (device, token) = Preset::AWS_SSO.endpoints(Some("eu-west-1"));
+        assert_eq!(
+            device,
+            "https://oidc.eu-west-1.amazonaws.com/device_authorization"
+        );
+        assert_eq!(token, "https://oidc.eu-west-1.amazonaws.com/token");
+        assert_eq!(
+            Preset::AWS_SSO
+                .registration_endpoint(Some("eu-west-1"))
+                .unwrap(),
+            "https://oidc.eu-west-1.amazonaws.com/client/register"
+        );
+        // A region that could change the host falls back to the default.
+        assert!(!Preset::AWS_SSO.knows_region("evil.example/x"));
+        assert!(
+            Preset::AWS_SSO
+                .endpoints(Some("evil.example/x"))
+                .0
+                .starts_with("https://oidc.us-east-1.amazonaws.com/")
+        );
+        assert_eq!(
+            Preset::AWS_BUILDER_ID.start_url,
+            Some("https://view.awsapps.com/start")
+        );
+        assert_eq!(
+            Preset::ZOHO.endpoints(Some("ca")).0,
+            "https://accounts.zohocloud.ca/oauth/v3/device/code"
+        );
+        assert_eq!(
+            Preset::ZOHO.endpoints(None).1,
+            "https://accounts.zoho.com/oauth/v3/device/token"
+        );
+        let (device, token) = Preset::SALESFORCE.endpoints(Some("https://acme.my.salesforce.com/"));
+        assert_eq!(
+            device,
+            "https://acme.my.salesforce.com/services/oauth2/token"
+        );
+        assert_eq!(device, token, "both steps at one endpoint");
+        assert!(Preset::GITHUB.registration_endpoint(None).is_none());
     }
 }

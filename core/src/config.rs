@@ -25,6 +25,14 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 /// reaches on its own; a `Retry-After` or the server's interval can be longer.
 pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(60);
 
+/// How many times the device authorization request is sent, at most, when it fails in a way
+/// worth retrying (PROVIDERS §16: a few attempts).
+pub const DEFAULT_DEVICE_ATTEMPTS: u32 = 4;
+
+/// The first wait before the device authorization request is sent again; it doubles after
+/// each failure, up to the back-off cap.
+pub const DEFAULT_DEVICE_RETRY_DELAY: Duration = Duration::from_secs(5);
+
 /// How the client authenticates to the server (RFC 6749 §2.3.1).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -55,6 +63,8 @@ pub struct Config {
     pub(crate) body_limit: usize,
     pub(crate) default_interval: Duration,
     pub(crate) max_backoff: Duration,
+    pub(crate) device_attempts: u32,
+    pub(crate) device_retry_delay: Duration,
     pub(crate) allow_insecure_http: bool,
 }
 
@@ -160,6 +170,8 @@ pub struct ConfigBuilder {
     body_limit: usize,
     default_interval: Duration,
     max_backoff: Duration,
+    device_attempts: u32,
+    device_retry_delay: Duration,
     allow_insecure_http: bool,
     secret_in_form: bool,
 }
@@ -179,6 +191,8 @@ impl ConfigBuilder {
             body_limit: DEFAULT_BODY_LIMIT,
             default_interval: DEFAULT_INTERVAL,
             max_backoff: DEFAULT_MAX_BACKOFF,
+            device_attempts: DEFAULT_DEVICE_ATTEMPTS,
+            device_retry_delay: DEFAULT_DEVICE_RETRY_DELAY,
             allow_insecure_http: false,
             secret_in_form: false,
         }
@@ -300,6 +314,19 @@ impl ConfigBuilder {
         self
     }
 
+    /// How often the device authorization request is sent at most (default 4; 1 turns
+    /// retrying off) and the first wait between attempts (default 5 s, doubling up to the
+    /// back-off cap). Only failures that issued no code are retried: no answer, 429, 5xx,
+    /// `slow_down`, `temporarily_unavailable`; a `Retry-After` is honoured, and one longer
+    /// than the back-off cap ends the flow with [`FlowError::Unavailable`] at once.
+    ///
+    /// [`FlowError::Unavailable`]: crate::FlowError::Unavailable
+    pub fn device_retries(mut self, attempts: u32, first_delay: Duration) -> Self {
+        self.device_attempts = attempts;
+        self.device_retry_delay = first_delay;
+        self
+    }
+
     /// Allows plain `http` endpoints on hosts that are not loopback. Device codes, tokens and
     /// secrets then cross the network in clear text: for lab servers only.
     pub fn allow_insecure_http(mut self) -> Self {
@@ -347,6 +374,8 @@ impl ConfigBuilder {
             body_limit: self.body_limit,
             default_interval: self.default_interval,
             max_backoff: self.max_backoff,
+            device_attempts: self.device_attempts.max(1),
+            device_retry_delay: self.device_retry_delay,
             allow_insecure_http: insecure,
         })
     }

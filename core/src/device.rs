@@ -108,6 +108,8 @@ pub(crate) struct DeviceAuthorization {
 pub(crate) struct UriRules<'a> {
     pub(crate) base: &'a Url,
     pub(crate) allow_insecure_http: bool,
+    /// The lifetime taken when the response has no `expires_in` (Salesforce promises none).
+    pub(crate) default_expires_in: Option<Duration>,
 }
 
 impl UriRules<'_> {
@@ -167,8 +169,9 @@ pub(crate) fn parse(
             .map(|s| uris.check(s, "verification_uri_complete"))
             .transpose()?;
     let message = wire::take_optional_string(&mut fields, "message");
-    let expires_in =
-        wire::seconds(&fields, "expires_in")?.ok_or(Problem::MissingField("expires_in"))?;
+    let expires_in = wire::seconds(&fields, "expires_in")?
+        .or(uris.default_expires_in)
+        .ok_or(Problem::MissingField("expires_in"))?;
     if expires_in.is_zero() {
         return Err(Problem::InvalidField {
             field: "expires_in",
@@ -221,6 +224,7 @@ mod tests {
         let rules = UriRules {
             base: &base,
             allow_insecure_http: false,
+            default_expires_in: None,
         };
         parse(serde_json::from_str(s).unwrap(), Instant::now(), &rules)
     }

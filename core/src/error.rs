@@ -16,6 +16,9 @@ pub enum Endpoint {
     DeviceAuthorization,
     /// The token endpoint (device code polls and the refresh-token grant).
     Token,
+    /// Zoho's `/oauth/serverinfo` of the configured accounts server, asked where the data
+    /// centre named by an `other_dc` answer is.
+    ServerInfo,
 }
 
 impl fmt::Display for Endpoint {
@@ -23,6 +26,7 @@ impl fmt::Display for Endpoint {
         f.write_str(match self {
             Endpoint::DeviceAuthorization => "device authorization endpoint",
             Endpoint::Token => "token endpoint",
+            Endpoint::ServerInfo => "accounts server's /oauth/serverinfo",
         })
     }
 }
@@ -143,6 +147,8 @@ pub enum UriProblem {
     /// Plain `http` on a host that is not loopback, without
     /// [`allow_insecure_http`](crate::ConfigBuilder::allow_insecure_http).
     InsecureHttp,
+    /// A data centre host that is not one of the provider's own (Zoho's `other_dc`).
+    UnknownHost,
 }
 
 impl fmt::Display for UriProblem {
@@ -152,6 +158,7 @@ impl fmt::Display for UriProblem {
             UriProblem::Scheme => "neither https nor http",
             UriProblem::NoHost => "without a host",
             UriProblem::Credentials => "carrying a user name or password",
+            UriProblem::UnknownHost => "not one of the provider's own hosts",
             UriProblem::InsecureHttp => "plain http to a host that is not loopback",
         })
     }
@@ -273,6 +280,29 @@ pub enum FlowError {
         /// What went wrong.
         kind: TransportErrorKind,
     },
+    /// The device authorization request kept failing in a way worth retrying (no answer,
+    /// 429, 5xx, `slow_down`, `temporarily_unavailable`) until the attempts ran out, or the
+    /// server asked to wait longer than the back-off cap.
+    Unavailable {
+        /// The endpoint.
+        endpoint: Endpoint,
+        /// Requests made.
+        attempts: u32,
+        /// The last failure.
+        cause: crate::flow::BackOffCause,
+        /// The server's `Retry-After`, when it sent one.
+        retry_after: Option<std::time::Duration>,
+    },
+    /// The server answered that this client talks to the wrong region (AWS's
+    /// `InvalidRequestRegionException`: `invalid_request` with `region` and `endpoint`).
+    WrongRegion {
+        /// The region the server named.
+        region: String,
+        /// The endpoint the server named, when it did.
+        endpoint: Option<String>,
+        /// The whole answer.
+        error: Box<ErrorResponse>,
+    },
     /// The configuration cannot run this flow.
     Config(ConfigError),
     /// [`Flow::cancel`](crate::Flow::cancel) was called.
@@ -287,6 +317,7 @@ impl FlowError {
     pub fn error_response(&self) -> Option<&ErrorResponse> {
         match self {
             FlowError::Denied(e) | FlowError::OAuth(e) => Some(e),
+            FlowError::WrongRegion { error, .. } => Some(error),
             FlowError::Expired(e) => e.as_ref(),
             _ => None,
         }
@@ -308,6 +339,35 @@ impl fmt::Display for FlowError {
             FlowError::InvalidResponse(e) => e.fmt(f),
             FlowError::Transport { endpoint, kind } => {
                 write!(f, "could not reach the {endpoint}: {kind}")
+            }
+            FlowError::Unavailable {
+                endpoint,
+                attempts,
+                cause,
+                retry_after,
+            } => {
+                write!(f, "the {endpoint} is unavailable ({cause}")?;
+                if let Some(wait) = retry_after {
+                    write!(f, "; it asks to wait {} s", wait.as_secs())?;
+                }
+                write!(
+                    f,
+                    "); gave up after {attempts} attempt{}: try again later",
+                    if *attempts == 1 { "" } else { "s" }
+                )
+            }
+            FlowError::WrongRegion {
+                region, endpoint, ..
+            } => {
+                write!(
+                    f,
+                    "the server says this sign-in belongs to region {}",
+                    crate::safe_text::Safe(region)
+                )?;
+                if let Some(e) = endpoint {
+                    write!(f, " ({})", crate::safe_text::Safe(e))?;
+                }
+                f.write_str(": use that region's endpoints")
             }
             FlowError::Config(e) => write!(f, "invalid configuration: {e}"),
             FlowError::Cancelled => f.write_str("the flow was cancelled"),

@@ -12,11 +12,13 @@ use http::Response;
 
 use crate::answer::{self, Answer, ErrorCode};
 use crate::config::Config;
+use crate::data_centre;
 use crate::device::{self, Prompt};
+use crate::error::ErrorResponse;
 use crate::error::{
     ConfigError, Endpoint, FlowError, InvalidResponse, Problem, TransportErrorKind, UsageError,
 };
-use crate::request;
+use crate::request::{self, Prepared};
 use crate::request_id::RequestId;
 use crate::secret::RefreshToken;
 use crate::token::{self, TokenResponse};
@@ -124,6 +126,9 @@ pub enum BackOffCause {
     Status(u16),
     /// The OAuth error `temporarily_unavailable`.
     TemporarilyUnavailable,
+    /// `slow_down` in answer to the device authorization request (authentik, AWS), where no
+    /// polling interval exists yet.
+    SlowDown,
 }
 
 impl std::fmt::Display for BackOffCause {
@@ -134,6 +139,7 @@ impl std::fmt::Display for BackOffCause {
             BackOffCause::TemporarilyUnavailable => {
                 f.write_str("the server is temporarily unavailable")
             }
+            BackOffCause::SlowDown => f.write_str("the server asked to slow down"),
         }
     }
 }
@@ -158,12 +164,14 @@ pub struct Flow {
     state: State,
 }
 
+// One state per flow; boxing `Polling` would cost an allocation for nothing.
+#[allow(clippy::large_enum_variant)]
 /// Each request's state keeps its request out in the same variant, so sending changes a
 /// field in place and never moves the state out.
 #[derive(Debug)]
 enum State {
-    /// Asking for a device code; `Some` while the request is out.
-    Authorize(Option<RequestId>),
+    /// Asking for a device code.
+    Authorize(Authorize),
     Polling(Polling),
     /// Redeeming a refresh token; `Some` while the request is out.
     Refresh(RefreshToken, Option<RequestId>),
@@ -174,9 +182,25 @@ enum State {
     Transition,
 }
 
+/// The device authorization request, retried while it fails in a way worth retrying.
+#[derive(Debug, Default)]
+struct Authorize {
+    /// `Some` while the request is out.
+    in_flight: Option<RequestId>,
+    /// Requests sent so far.
+    attempts: u32,
+    /// No retry before this.
+    next_at: Option<Instant>,
+}
+
 struct Polling {
-    /// The form of every poll, built once; it holds the device code.
-    body: Vec<u8>,
+    /// Every poll's target and body, built once; the body holds the device code.
+    request: Prepared,
+    /// Zoho's `other_dc`: the data centre to look up before the next poll; its request is
+    /// `in_flight` while out.
+    lookup: Option<data_centre::Lookup>,
+    /// Whether polls already moved to another data centre (once per flow).
+    moved: bool,
     deadline: Instant,
     interval: Duration,
     next_at: Instant,
@@ -193,6 +217,7 @@ impl std::fmt::Debug for Polling {
             .field("next_at", &self.next_at)
             .field("in_flight", &self.in_flight)
             .field("failures", &self.failures)
+            .field("lookup", &self.lookup)
             .finish_non_exhaustive()
     }
 }
@@ -205,7 +230,7 @@ fn done(result: Result<TokenResponse, FlowError>) -> State {
 impl Flow {
     /// Starts a device authorization grant (RFC 8628). `now` is the driver's clock.
     pub fn device(config: impl Into<Arc<Config>>, now: Instant) -> Flow {
-        Flow::new(config.into(), now, State::Authorize(None))
+        Flow::new(config.into(), now, State::Authorize(Authorize::default()))
     }
 
     /// Starts a refresh-token grant (RFC 6749 §6). When the server does not rotate the
@@ -283,12 +308,21 @@ impl Flow {
         let send = match &mut self.state {
             State::Done(result) => return Output::Done((**result).clone()),
             State::Transition => return self.finish(Err(FlowError::Internal)),
-            State::Authorize(Some(id)) | State::Refresh(_, Some(id)) => {
+            State::Authorize(Authorize {
+                in_flight: Some(id),
+                ..
+            })
+            | State::Refresh(_, Some(id)) => {
                 return Output::AwaitResponse(*id);
             }
-            State::Authorize(in_flight) => match &config.device_endpoint {
+            State::Authorize(a) => match &config.device_endpoint {
+                Some(_) if a.next_at.is_some_and(|at| now < at) => {
+                    return Output::WaitUntil(a.next_at.unwrap_or(now));
+                }
                 Some((_, uri)) => {
-                    *in_flight = Some(id);
+                    a.in_flight = Some(id);
+                    a.attempts += 1;
+                    a.next_at = None;
                     request::device_authorization(config, uri)
                 }
                 None => {
@@ -297,8 +331,7 @@ impl Flow {
             },
             State::Refresh(token, in_flight) => {
                 *in_flight = Some(id);
-                let body = request::refresh_body(config, token);
-                request::post(config, &config.token_endpoint.1, body)
+                request::post(config, &request::refresh(config, token))
             }
             State::Polling(p) => {
                 if let Some(id) = p.in_flight {
@@ -307,11 +340,16 @@ impl Flow {
                 if now >= p.deadline {
                     return self.finish(Err(FlowError::Expired(None)));
                 }
-                if now < p.next_at {
+                if let Some(lookup) = &p.lookup {
+                    // Asked at once: it is not a poll, and the next poll needs its answer.
+                    p.in_flight = Some(id);
+                    lookup.request(config)
+                } else if now < p.next_at {
                     return Output::WaitUntil(p.next_at.min(p.deadline));
+                } else {
+                    p.in_flight = Some(id);
+                    request::post(config, &p.request)
                 }
-                p.in_flight = Some(id);
-                request::post(config, &config.token_endpoint.1, p.body.clone())
             }
         };
         self.next_id = id.next();
@@ -330,11 +368,14 @@ impl Flow {
         self.tick(now);
         let now = self.now;
         let (parts, body) = response.into_parts();
-        let endpoint = match self.state {
+        let endpoint = match &self.state {
             State::Authorize(_) => Endpoint::DeviceAuthorization,
+            State::Polling(p) if p.lookup.is_some() => Endpoint::ServerInfo,
             _ => Endpoint::Token,
         };
+        let shape = self.config.profile.shape();
         let answer = answer::classify(
+            &shape,
             endpoint,
             parts.status,
             &parts.headers,
@@ -342,8 +383,9 @@ impl Flow {
             self.config.body_limit,
         );
         self.transition(|flow, state| match state {
-            State::Authorize(_) => flow.on_authorization(answer, now),
+            State::Authorize(a) => flow.on_authorization(a, answer, now),
             State::Refresh(used, _) => flow.on_refresh(answer, used, now),
+            State::Polling(p) if p.lookup.is_some() => flow.on_lookup(p, answer, now),
             State::Polling(p) => flow.on_poll(p, answer, now),
             // `expect` let through only states with a request out.
             other @ (State::Done(_) | State::Transition) => other,
@@ -364,10 +406,21 @@ impl Flow {
         self.tick(now);
         let now = self.now;
         self.transition(|flow, state| match state {
-            State::Authorize(_) => done(Err(FlowError::Transport {
-                endpoint: Endpoint::DeviceAuthorization,
-                kind,
-            })),
+            State::Authorize(a) => {
+                flow.retry_authorization(a, BackOffCause::Transport(kind), None, now, || {
+                    FlowError::Transport {
+                        endpoint: Endpoint::DeviceAuthorization,
+                        kind,
+                    }
+                })
+            }
+            State::Polling(mut p) if p.lookup.is_some() => {
+                p.in_flight = None;
+                done(Err(FlowError::Transport {
+                    endpoint: Endpoint::ServerInfo,
+                    kind,
+                }))
+            }
             State::Refresh(..) => done(Err(FlowError::Transport {
                 endpoint: Endpoint::Token,
                 kind,
@@ -424,7 +477,8 @@ impl Flow {
     fn expect(&self, id: RequestId) -> Result<(), UsageError> {
         let waiting = match &self.state {
             State::Done(_) => return Err(UsageError::Finished),
-            State::Authorize(w) | State::Refresh(_, w) => *w,
+            State::Authorize(a) => a.in_flight,
+            State::Refresh(_, w) => *w,
             State::Polling(p) => p.in_flight,
             State::Transition => None,
         };
@@ -440,25 +494,57 @@ impl Flow {
         Output::Done(result)
     }
 
-    fn on_authorization(&mut self, answer: Answer<'_>, now: Instant) -> State {
+    fn on_authorization(&mut self, mut a: Authorize, answer: Answer<'_>, now: Instant) -> State {
+        a.in_flight = None;
         let (fields, status, content_type) = match answer {
             Answer::Success {
                 fields,
                 status,
                 content_type,
             } => (fields, status, content_type),
-            Answer::Error { error, .. } => return done(Err(FlowError::OAuth(error))),
+            // No code was issued yet, so retrying cannot leave one behind (PROVIDERS §16).
+            Answer::Error {
+                code: code @ (ErrorCode::SlowDown | ErrorCode::TemporarilyUnavailable),
+                error,
+                retry_after,
+            } => {
+                let cause = if code == ErrorCode::SlowDown {
+                    BackOffCause::SlowDown
+                } else {
+                    BackOffCause::TemporarilyUnavailable
+                };
+                return self
+                    .retry_authorization(a, cause, retry_after, now, || FlowError::OAuth(error));
+            }
+            Answer::Error {
+                code: ErrorCode::Other,
+                error,
+                retry_after,
+            } if matches!(error.status, 429 | 503) => {
+                let cause = BackOffCause::Status(error.status);
+                return self
+                    .retry_authorization(a, cause, retry_after, now, || FlowError::OAuth(error));
+            }
+            Answer::Error { error, .. } => return done(Err(self.refusal(error))),
             Answer::Retry {
                 status,
+                retry_after,
                 content_type,
-                ..
             } => {
-                return done(Err(invalid(
-                    Endpoint::DeviceAuthorization,
-                    status,
-                    content_type,
-                    Problem::UnexpectedStatus,
-                )));
+                return self.retry_authorization(
+                    a,
+                    BackOffCause::Status(status),
+                    retry_after,
+                    now,
+                    || {
+                        invalid(
+                            Endpoint::DeviceAuthorization,
+                            status,
+                            content_type,
+                            Problem::UnexpectedStatus,
+                        )
+                    },
+                );
             }
             Answer::Invalid(i) => return done(Err(FlowError::InvalidResponse(i))),
         };
@@ -469,15 +555,19 @@ impl Flow {
                 .as_ref()
                 .map_or(&self.config.token_endpoint.0, |(url, _)| url),
             allow_insecure_http: self.config.allow_insecure_http,
+            default_expires_in: self.config.profile.shape().default_expires_in,
         };
         match device::parse(fields, now, &uris) {
             Ok(auth) => {
                 let interval = auth.interval.unwrap_or(self.config.default_interval);
                 let deadline = auth.prompt.expires_at;
-                let body = request::poll_body(&self.config, &auth.device_code);
+                let request =
+                    request::poll(&self.config, &auth.device_code, auth.prompt.user_code());
                 self.events.push(Event::UserCode(auth.prompt));
                 State::Polling(Polling {
-                    body,
+                    request,
+                    lookup: None,
+                    moved: false,
                     deadline,
                     interval,
                     // Wait first: RFC 8628 §3.5 asks for the interval "before each new request",
@@ -502,7 +592,7 @@ impl Flow {
                 fields,
                 status,
                 content_type,
-            } => match token::parse(fields, self.config.profile.comma_scopes(), now) {
+            } => match token::parse(fields, self.config.profile.shape().comma_scopes, now) {
                 Ok(mut token) => {
                     if token.refresh_token.is_none() {
                         token.refresh_token = Some(used);
@@ -511,7 +601,7 @@ impl Flow {
                 }
                 Err(problem) => Err(invalid(Endpoint::Token, status, content_type, problem)),
             },
-            Answer::Error { error, .. } => Err(FlowError::OAuth(error)),
+            Answer::Error { error, .. } => Err(self.refusal(error)),
             Answer::Retry {
                 status,
                 content_type,
@@ -535,7 +625,7 @@ impl Flow {
                 content_type,
             } => {
                 return done(
-                    token::parse(fields, self.config.profile.comma_scopes(), now)
+                    token::parse(fields, self.config.profile.shape().comma_scopes, now)
                         .map_err(|problem| invalid(Endpoint::Token, status, content_type, problem)),
                 );
             }
@@ -599,8 +689,96 @@ impl Flow {
                 self.back_off(&mut p, BackOffCause::Status(e.status), retry_after, now);
                 State::Polling(p)
             }
-            (ErrorCode::Other, e, _) => done(Err(FlowError::OAuth(e))),
+            (ErrorCode::OtherDataCentre, e, _)
+                if self.config.profile.shape().data_centres && !p.moved =>
+            {
+                match data_centre::Lookup::new(&self.config, e) {
+                    Ok(lookup) => {
+                        p.lookup = Some(lookup);
+                        p.next_at = now.checked_add(p.interval).unwrap_or(p.deadline);
+                        State::Polling(p)
+                    }
+                    Err(e) => done(Err(FlowError::OAuth(e))),
+                }
+            }
+            (_, e, _) => done(Err(self.refusal(e))),
         }
+    }
+
+    /// The answer of `/oauth/serverinfo`: polls move to the data centre it names.
+    fn on_lookup(&mut self, mut p: Polling, answer: Answer<'_>, _now: Instant) -> State {
+        p.in_flight = None;
+        let Some(lookup) = p.lookup.take() else {
+            return done(Err(FlowError::Internal));
+        };
+        match lookup.answer(&self.config, answer, &p.request.uri) {
+            Ok(uri) => {
+                p.request.uri = uri;
+                p.moved = true;
+                State::Polling(p)
+            }
+            Err(e) => done(Err(e)),
+        }
+    }
+
+    /// An OAuth error that ends the flow: AWS's wrong-region answer is told apart.
+    fn refusal(&self, error: ErrorResponse) -> FlowError {
+        if self.config.profile.shape().region_hint
+            && error.error == "invalid_request"
+            && let Some(serde_json::Value::String(region)) = error.extra.get("region")
+        {
+            let endpoint = match error.extra.get("endpoint") {
+                Some(serde_json::Value::String(e)) => Some(e.clone()),
+                _ => None,
+            };
+            return FlowError::WrongRegion {
+                region: region.clone(),
+                endpoint,
+                error: Box::new(error),
+            };
+        }
+        FlowError::OAuth(error)
+    }
+
+    /// Retries the device authorization request after a failure worth retrying, with
+    /// doubling back-off and `Retry-After` honoured, or ends the flow when the attempts run
+    /// out or the server asks for a longer wait than the back-off cap (a rate limit of so
+    /// many per hour is better reported than waited out).
+    fn retry_authorization(
+        &mut self,
+        mut a: Authorize,
+        cause: BackOffCause,
+        retry_after: Option<Duration>,
+        now: Instant,
+        last: impl FnOnce() -> FlowError,
+    ) -> State {
+        a.in_flight = None;
+        let config = &self.config;
+        let too_long = retry_after.is_some_and(|wait| wait > config.max_backoff);
+        if a.attempts >= config.device_attempts || too_long {
+            if a.attempts <= 1 && !too_long {
+                // Retrying was switched off: the failure is the answer.
+                return done(Err(last()));
+            }
+            return done(Err(FlowError::Unavailable {
+                endpoint: Endpoint::DeviceAuthorization,
+                attempts: a.attempts,
+                cause,
+                retry_after,
+            }));
+        }
+        let factor = 1u32
+            .checked_shl(a.attempts.saturating_sub(1).min(31))
+            .unwrap_or(u32::MAX);
+        let delay = config
+            .device_retry_delay
+            .max(MIN_BACKOFF)
+            .saturating_mul(factor)
+            .min(config.max_backoff)
+            .max(retry_after.unwrap_or_default());
+        a.next_at = Some(now.checked_add(delay).unwrap_or(now));
+        self.events.push(Event::BackOff { delay, cause });
+        State::Authorize(a)
     }
 
     /// DESIGN rule 2: double the wait on each failure in a row, cap it, never go below the

@@ -130,6 +130,7 @@
 mod answer;
 mod catalogue;
 mod config;
+mod data_centre;
 mod device;
 mod drive;
 mod error;
@@ -145,7 +146,8 @@ mod wire;
 pub use answer::ErrorCode;
 pub use catalogue::{DefaultAuth, Endpoints, Preset, Requirements};
 pub use config::{
-    ClientAuth, Config, ConfigBuilder, DEFAULT_BODY_LIMIT, DEFAULT_INTERVAL, DEFAULT_MAX_BACKOFF,
+    ClientAuth, Config, ConfigBuilder, DEFAULT_BODY_LIMIT, DEFAULT_DEVICE_ATTEMPTS,
+    DEFAULT_DEVICE_RETRY_DELAY, DEFAULT_INTERVAL, DEFAULT_MAX_BACKOFF,
 };
 pub use device::Prompt;
 pub use drive::{
@@ -156,7 +158,7 @@ pub use error::{
     UriProblem, UsageError,
 };
 pub use flow::{BackOffCause, Event, Flow, Output};
-pub use profile::{DEVICE_CODE_GRANT, Profile};
+pub use profile::{BodyEncoding, DEVICE_CODE_GRANT, NameCase, Profile, ScopeJoin, Shape};
 pub use request_id::RequestId;
 pub use safe_text::display_safe;
 pub use secret::{AccessToken, ClientSecret, DeviceCode, IdToken, RefreshToken};

@@ -1,109 +1,226 @@
-//! The requests the flow asks its driver to send: form POSTs (RFC 8628 §3.1 and §3.4,
-//! RFC 6749 §6) with `Accept: application/json`, authenticated as configured.
+//! The requests the flow asks its driver to send (RFC 8628 §3.1 and §3.4, RFC 6749 §6) with
+//! `Accept: application/json`, authenticated as configured, in the profile's [`Shape`]: a
+//! form, a JSON object or a query string, with its names, grant names and scope placement.
 
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request};
+use serde_json::{Map, Value};
 use url::form_urlencoded::Serializer;
 
 use crate::config::{ClientAuth, Config};
+use crate::profile::{BodyEncoding, NameCase, ScopeJoin, Shape, camel};
 use crate::secret::{DeviceCode, RefreshToken};
 
 const FORM: &str = "application/x-www-form-urlencoded";
 // GitHub answers in form encoding unless asked for JSON; everyone else ignores this.
 const JSON: &str = "application/json";
 
-/// A form body under construction.
-struct Form(Serializer<'static, String>);
+/// A request's target and body, built once: a poll repeats it as it is.
+#[derive(Clone)]
+pub(crate) struct Prepared {
+    pub(crate) uri: http::Uri,
+    pub(crate) body: Vec<u8>,
+    pub(crate) json: bool,
+}
 
-impl Form {
+/// A parameter's value: one string, or a list for array scopes.
+enum Param {
+    One(String),
+    List(Vec<String>),
+}
+
+/// The parameters of one request, in order, with RFC names; the shape renames and encodes.
+struct Params {
+    shape: Shape,
+    pairs: Vec<(String, Param)>,
+}
+
+impl Params {
     fn new(config: &Config) -> Self {
-        let mut form = Form(Serializer::new(String::with_capacity(256)));
+        let mut params = Params {
+            shape: config.profile.shape(),
+            pairs: Vec::with_capacity(8),
+        };
         match &config.auth {
             ClientAuth::None => {
-                form.0.append_pair("client_id", &config.client_id);
+                params.pair("client_id", &config.client_id);
             }
             ClientAuth::Post(secret) => {
-                form.0.append_pair("client_id", &config.client_id);
-                form.0.append_pair("client_secret", secret.secret());
+                params.pair("client_id", &config.client_id);
+                params.pair("client_secret", secret.secret());
             }
             // RFC 6749 §2.3.1: credentials travel in one place only; here, the header.
             ClientAuth::Basic(_) => {}
         }
-        form
+        params
     }
 
     fn pair(&mut self, name: &str, value: &str) -> &mut Self {
-        self.0.append_pair(name, value);
+        self.pairs
+            .push((name.to_owned(), Param::One(value.to_owned())));
         self
     }
 
     fn scope(&mut self, config: &Config) -> &mut Self {
-        if !config.scopes.is_empty() {
-            self.0.append_pair("scope", &config.scopes.join(" "));
+        if config.scopes.is_empty() {
+            return self;
+        }
+        let value = match self.shape.scope_join {
+            ScopeJoin::Space => Param::One(config.scopes.join(" ")),
+            ScopeJoin::Comma => Param::One(config.scopes.join(",")),
+            ScopeJoin::Array => Param::List(config.scopes.clone()),
+        };
+        self.pairs.push((self.shape.scope_param.to_owned(), value));
+        self
+    }
+
+    fn resource(&mut self, config: &Config) -> &mut Self {
+        if let Some(resource) = config.profile.resource() {
+            self.pair("resource", resource);
         }
         self
     }
 
     fn extra(&mut self, params: &[(String, String)]) -> &mut Self {
         for (name, value) in params {
-            self.0.append_pair(name, value);
+            self.pair(name, value);
         }
         self
     }
 
-    fn finish(&mut self) -> Vec<u8> {
-        self.0.finish().into_bytes()
+    fn name(&self, name: &str) -> String {
+        match self.shape.names {
+            NameCase::Snake => name.to_owned(),
+            NameCase::Camel => camel(name),
+        }
+    }
+
+    /// The request's target and body for `uri`.
+    fn finish(self, uri: &http::Uri) -> Prepared {
+        match self.shape.encoding {
+            BodyEncoding::Form => Prepared {
+                uri: uri.clone(),
+                body: self.form().into_bytes(),
+                json: false,
+            },
+            BodyEncoding::Query => {
+                let query = self.form();
+                let target = match uri.query() {
+                    Some(q) if !q.is_empty() => format!("{}?{q}&{query}", uri.path()),
+                    _ => format!("{}?{query}", uri.path()),
+                };
+                let mut parts = uri.clone().into_parts();
+                parts.path_and_query = target.parse().ok();
+                Prepared {
+                    // The parameters are form-encoded, so the target always parses.
+                    uri: http::Uri::from_parts(parts).unwrap_or_else(|_| uri.clone()),
+                    body: Vec::new(),
+                    json: false,
+                }
+            }
+            BodyEncoding::Json => {
+                let mut map = Map::new();
+                for (name, value) in &self.pairs {
+                    let value = match value {
+                        Param::One(s) => Value::String(s.clone()),
+                        Param::List(l) => Value::from(l.clone()),
+                    };
+                    map.insert(self.name(name), value);
+                }
+                Prepared {
+                    uri: uri.clone(),
+                    body: Value::Object(map).to_string().into_bytes(),
+                    json: true,
+                }
+            }
+        }
+    }
+
+    fn form(&self) -> String {
+        let mut form = Serializer::new(String::with_capacity(256));
+        for (name, value) in &self.pairs {
+            match value {
+                Param::One(s) => form.append_pair(&self.name(name), s),
+                Param::List(l) => form.append_pair(&self.name(name), &l.join(" ")),
+            };
+        }
+        form.finish()
     }
 }
 
 /// The device authorization request (RFC 8628 §3.1).
 pub(crate) fn device_authorization(config: &Config, uri: &http::Uri) -> Request<Vec<u8>> {
-    let mut form = Form::new(config);
-    form.scope(config);
-    if let Some(resource) = config.profile.resource() {
-        form.pair("resource", resource);
+    let shape = config.profile.shape();
+    let mut params = Params::new(config);
+    if let Some(response_type) = shape.device_response_type {
+        params.pair("response_type", response_type);
     }
-    let body = form.extra(&config.device_params).finish();
-    post(config, uri, body)
+    if let Some(grant) = shape.device_grant_type {
+        params.pair("grant_type", grant);
+    }
+    if shape.scope_in_device_request {
+        params.scope(config);
+    }
+    for (name, value) in shape.device_extra {
+        params.pair(name, value);
+    }
+    params.resource(config).extra(&config.device_params);
+    post(config, &params.finish(uri))
 }
 
-/// The body of every poll of one flow, built once (RFC 8628 §3.4).
-pub(crate) fn poll_body(config: &Config, device_code: &DeviceCode) -> Vec<u8> {
-    let (grant_type, code_param) = config.profile.device_grant();
-    let mut form = Form::new(config);
-    form.pair("grant_type", grant_type)
-        .pair(code_param, device_code.secret());
-    if let Some(resource) = config.profile.resource() {
-        form.pair("resource", resource);
+/// Every poll of one flow, built once (RFC 8628 §3.4).
+pub(crate) fn poll(config: &Config, device_code: &DeviceCode, user_code: &str) -> Prepared {
+    let shape = config.profile.shape();
+    let mut params = Params::new(config);
+    params
+        .pair("grant_type", shape.poll_grant_type)
+        .pair(shape.device_code_param, device_code.secret());
+    if shape.echo_user_code {
+        params.pair("user_code", user_code);
     }
-    let mut body = form.extra(&config.token_params).finish();
-    // Kept for the whole flow, while the form was built with room to spare.
-    body.shrink_to_fit();
-    body
+    if shape.scope_in_polls {
+        params.scope(config);
+    }
+    params.resource(config).extra(&config.token_params);
+    let mut prepared = params.finish(&config.token_endpoint.1);
+    // Kept for the whole flow, while the body was built with room to spare.
+    prepared.body.shrink_to_fit();
+    prepared
 }
 
 /// The refresh-token grant (RFC 6749 §6).
-pub(crate) fn refresh_body(config: &Config, refresh_token: &RefreshToken) -> Vec<u8> {
-    let mut form = Form::new(config);
-    form.pair("grant_type", "refresh_token")
+pub(crate) fn refresh(config: &Config, refresh_token: &RefreshToken) -> Prepared {
+    let mut params = Params::new(config);
+    params
+        .pair("grant_type", "refresh_token")
         .pair("refresh_token", refresh_token.secret())
-        .scope(config);
-    if let Some(resource) = config.profile.resource() {
-        form.pair("resource", resource);
-    }
-    form.extra(&config.token_params).finish()
+        .scope(config)
+        .resource(config)
+        .extra(&config.token_params);
+    params.finish(&config.token_endpoint.1)
 }
 
-/// A POST of a form body to `uri` with the configured client authentication.
-pub(crate) fn post(config: &Config, uri: &http::Uri, body: Vec<u8>) -> Request<Vec<u8>> {
-    let mut request = Request::new(body);
+/// A POST of a prepared request with the configured client authentication.
+pub(crate) fn post(config: &Config, prepared: &Prepared) -> Request<Vec<u8>> {
+    let mut request = Request::new(prepared.body.clone());
     *request.method_mut() = Method::POST;
-    *request.uri_mut() = uri.clone();
+    *request.uri_mut() = prepared.uri.clone();
     let headers = request.headers_mut();
     headers.insert(ACCEPT, HeaderValue::from_static(JSON));
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(FORM));
+    let content_type = if prepared.json { JSON } else { FORM };
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Some(basic) = &config.basic_header {
         headers.insert(AUTHORIZATION, basic.clone());
     }
+    request
+}
+
+/// A GET of `uri` for JSON (Zoho's `/oauth/serverinfo`).
+pub(crate) fn get(uri: http::Uri) -> Request<Vec<u8>> {
+    let mut request = Request::new(Vec::new());
+    *request.uri_mut() = uri;
+    request
+        .headers_mut()
+        .insert(ACCEPT, HeaderValue::from_static(JSON));
     request
 }

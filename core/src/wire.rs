@@ -59,6 +59,15 @@ impl<'a> Fields<'a> {
         Some(value)
     }
 
+    /// Renames every member (AWS's camelCase answers read as snake case).
+    pub(crate) fn rename(&mut self, to: impl Fn(&str) -> String) {
+        for (name, _) in &mut self.pairs {
+            if name.bytes().any(|b| b.is_ascii_uppercase()) {
+                *name = Cow::Owned(to(name));
+            }
+        }
+    }
+
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
         self.pairs.retain(|(k, _)| keep(k));
     }

@@ -122,7 +122,10 @@ fn no_secret_in_any_debug_or_display() {
         let run = drive(
             Flow::device(config.clone(), t0),
             t0,
-            [common::Reply::Transport(TransportErrorKind::Other)],
+            // The device request is retried; every attempt fails.
+            (0..device_grant::DEFAULT_DEVICE_ATTEMPTS)
+                .map(|_| common::Reply::Transport(TransportErrorKind::Other))
+                .collect::<Vec<_>>(),
             Duration::ZERO,
         );
         seen.push(format!("{run:?} {}", run.err()));

@@ -541,9 +541,15 @@ fn errors_at_the_device_endpoint() {
     assert!(
         matches!(run.err(), FlowError::OAuth(e) if e.error() == "rate_limit_exceeded" && e.status() == 403)
     );
-    // A transport failure before there is a code ends the flow.
+    // With retrying switched off, a transport failure before there is a code ends the flow.
     let run = drive(
-        Flow::device(Config::github("c").build().unwrap(), t0),
+        Flow::device(
+            Config::github("c")
+                .device_retries(1, Duration::ZERO)
+                .build()
+                .unwrap(),
+            t0,
+        ),
         t0,
         [Reply::Transport(TransportErrorKind::Connect)],
         NO_LATENCY,
@@ -568,9 +574,16 @@ fn errors_at_the_device_endpoint() {
     assert!(
         matches!(run.err(), FlowError::InvalidResponse(i) if i.problem() == &Problem::MissingField("user_code"))
     );
-    // A gateway page instead of a device response.
+    // A gateway page instead of a device response, with retrying switched off (the retries
+    // are in `the_device_request_is_retried_with_back_off_and_retry_after`).
     let run = drive(
-        Flow::device(Config::github("c").build().unwrap(), t0),
+        Flow::device(
+            Config::github("c")
+                .device_retries(1, Duration::ZERO)
+                .build()
+                .unwrap(),
+            t0,
+        ),
         t0,
         [http_reply(
             502,
@@ -1067,4 +1080,196 @@ fn profiles_are_what_the_presets_say() {
         Config::azure_ad_v1("t", "c", "r").build().unwrap().profile(),
         Profile::AzureAdV1 { resource } if resource == "r"
     ));
+}
+
+/// PROVIDERS §16: the device authorization request is retried while no code was issued.
+#[test]
+fn the_device_request_is_retried_with_back_off_and_retry_after() {
+    let t0 = Instant::now();
+    let device = || json(200, RFC_DC);
+    let token = || json(200, fixtures::RFC_TOK_01.body);
+    let config = || {
+        Config::builder("c")
+            .device_endpoint("https://as.example/device")
+            .token_endpoint("https://as.example/token")
+    };
+    // 429 with Retry-After: 7 s, then a code: the retry waits the 7 s.
+    let run = drive(
+        Flow::device(config().build().unwrap(), t0),
+        t0,
+        [
+            with_header(
+                json(
+                    429,
+                    r#"{"error":"slow_down","error_description":"rate limited"}"#,
+                ),
+                "retry-after",
+                "7",
+            ),
+            device(),
+            token(),
+        ],
+        NO_LATENCY,
+    );
+    run.token();
+    let times = run.send_times();
+    assert_eq!(times[..2], [0.0, 7.0], "{times:?}");
+    assert!(run.events.iter().any(|(_, e)| matches!(
+        e,
+        Event::BackOff { delay, cause: BackOffCause::SlowDown } if *delay == Duration::from_secs(7)
+    )));
+    // A transport failure, then a 503 page, then a code: 5 s, then 10 s.
+    let run = drive(
+        Flow::device(config().build().unwrap(), t0),
+        t0,
+        [
+            Reply::Transport(TransportErrorKind::Connect),
+            http_reply(503, "text/html", b"<html>busy</html>"),
+            device(),
+            token(),
+        ],
+        NO_LATENCY,
+    );
+    run.token();
+    assert_eq!(run.send_times()[..3], [0.0, 5.0, 15.0]);
+    // 503 every time: four attempts, then a clear error naming the cause.
+    let run = drive(
+        Flow::device(config().build().unwrap(), t0),
+        t0,
+        (0..4).map(|_| json(503, r#"{"error":"temporarily_unavailable"}"#)),
+        NO_LATENCY,
+    );
+    let FlowError::Unavailable {
+        endpoint,
+        attempts,
+        cause,
+        ..
+    } = run.err()
+    else {
+        panic!("{:?}", run.err())
+    };
+    assert_eq!(
+        (*endpoint, *attempts, *cause),
+        (
+            Endpoint::DeviceAuthorization,
+            4,
+            BackOffCause::TemporarilyUnavailable
+        )
+    );
+    let shown = run.err().to_string();
+    assert!(shown.contains("gave up after 4 attempts"), "{shown}");
+    assert!(run.prompt().is_none(), "no code was ever shown");
+    // A Retry-After of an hour (authentik's 20 per hour) is reported, not waited out.
+    let run = drive(
+        Flow::device(config().build().unwrap(), t0),
+        t0,
+        [with_header(json(429, "{}"), "retry-after", "3600")],
+        NO_LATENCY,
+    );
+    assert!(matches!(
+        run.err(),
+        FlowError::Unavailable { attempts: 1, retry_after: Some(d), .. } if d.as_secs() == 3600
+    ));
+    assert!(run.err().to_string().contains("wait 3600 s"));
+    // Refusals are not retried.
+    let run = drive(
+        Flow::device(config().build().unwrap(), t0),
+        t0,
+        [json(400, r#"{"error":"invalid_client"}"#)],
+        NO_LATENCY,
+    );
+    assert!(matches!(run.err(), FlowError::OAuth(e) if e.error() == "invalid_client"));
+}
+
+/// The second round of providers' fixtures, read through their profiles.
+#[test]
+fn provider_fixtures_read_through_their_profiles() {
+    let t0 = Instant::now();
+    let cfg = |profile: Profile| {
+        Config::builder("c")
+            .device_endpoint("https://as.example/device")
+            .token_endpoint("https://as.example/token")
+            .client_secret_post("s")
+            .profile(profile)
+            .build()
+            .unwrap()
+    };
+    let reply = |f: &fixtures::Fixture| Reply::from(f);
+    // AWS: camelCase device and token answers, snake_case errors.
+    let run = drive(
+        Flow::device(cfg(Profile::AwsSso), t0),
+        t0,
+        [
+            reply(&fixtures::AWS_SDA_01),
+            reply(&fixtures::AWS_PEND_01),
+            reply(&fixtures::AWS_TOK_01),
+        ],
+        NO_LATENCY,
+    );
+    assert_eq!(run.prompt().unwrap().user_code(), "PMPJ-VZCJ");
+    assert_eq!(run.token().access_token().secret(), "aoaEXAMPLE");
+    assert_eq!(run.token().refresh_token().unwrap().secret(), "aorEXAMPLE");
+    let poll: serde_json::Value = serde_json::from_slice(run.sent[1].request.body()).unwrap();
+    assert_eq!(poll["grantType"], device_grant::DEVICE_CODE_GRANT);
+    assert_eq!(poll["clientSecret"], "s");
+    assert!(poll["deviceCode"].as_str().unwrap().starts_with("xYPX"));
+    // Twitch: `message` errors; `invalid device code` is the expired code. The rule checker
+    // reads RFC error members only, so it watches the RFC-worded runs; this one is checked
+    // by its assertions (and over sockets in the end-to-end suite).
+    let unchecked = device_grant_sim::Options {
+        check: false,
+        ..device_grant_sim::Options::default()
+    };
+    let mut script = device_grant_sim::Scripted::new([
+        json(200, RFC_DC),
+        reply(&fixtures::TW_PEND_01),
+        reply(&fixtures::TW_SLOW_01),
+        reply(&fixtures::TW_EXP_01),
+    ]);
+    let run = device_grant_sim::drive_with(
+        Flow::device(cfg(Profile::Twitch), t0),
+        &mut script,
+        t0,
+        unchecked,
+    );
+    assert!(matches!(run.err(), FlowError::Expired(Some(e)) if e.error() == "invalid device code"));
+    assert_eq!(
+        run.events
+            .iter()
+            .filter(|(_, e)| matches!(e, Event::SlowDown { .. }))
+            .count(),
+        1
+    );
+    let run = drive(
+        Flow::device(cfg(Profile::Twitch), t0),
+        t0,
+        [json(200, RFC_DC), reply(&fixtures::TW_TOK_01)],
+        NO_LATENCY,
+    );
+    assert_eq!(
+        run.token().scopes().unwrap(),
+        ["channel:read:subscriptions"]
+    );
+    // Zoho's other_dc without a lookup answer naming it ends with the original error.
+    // (Unchecked too: the rule checker counts the lookup as a poll.)
+    let mut script = device_grant_sim::Scripted::new([
+        json(200, RFC_DC),
+        reply(&fixtures::ZOHO_DC_01),
+        json(
+            200,
+            r#"{"result":"success","locations":{"us":"https://accounts.zoho.com"}}"#,
+        ),
+    ]);
+    let run = device_grant_sim::drive_with(
+        Flow::device(cfg(Profile::Zoho), t0),
+        &mut script,
+        t0,
+        unchecked,
+    );
+    assert!(matches!(run.err(), FlowError::OAuth(e) if e.error() == "other_dc"));
+    assert_eq!(run.sent[2].request.method(), "GET");
+    assert_eq!(
+        run.sent[2].request.uri(),
+        "https://as.example/oauth/serverinfo"
+    );
 }

@@ -71,9 +71,11 @@ impl Setup {
             }
             _ => {}
         }
+        // The harness models one device request; its retry is tested in the core's scenarios.
         let config = b
             .default_interval(default_interval)
             .max_backoff(max_backoff)
+            .device_retries(1, Duration::ZERO)
             .build()
             .expect("the harness configurations are valid");
         Setup {

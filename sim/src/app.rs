@@ -3,7 +3,7 @@
 //! part (sleeping, streaming faults) is in `wire`.
 
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine as _;
 use http::request::Parts;
@@ -99,6 +99,8 @@ pub(crate) struct App {
     pub(crate) base_url: String,
     pub(crate) shared: Arc<Mutex<Shared>>,
     pub(crate) rng: Rng,
+    /// AWS: clients registered at `/client/register`, with when their secret expires.
+    registered: Mutex<Vec<(Client, SystemTime)>>,
 }
 
 /// One parsed request.
@@ -110,6 +112,8 @@ struct Req<'a> {
     form: Vec<(String, String)>,
     /// The path with any `/redirected` prefix removed.
     path: String,
+    /// Zoho: the request came to the other data centre (under `/{user_location}`).
+    other_dc: bool,
 }
 
 impl Req<'_> {
@@ -152,6 +156,20 @@ fn parse_body(content_type: Option<&str>, body: &[u8]) -> Vec<(String, String)> 
     }
 }
 
+/// `clientId` → `client_id`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn is_early(gap: Duration, interval: Duration) -> bool {
     let tolerance = (interval / 10).max(Duration::from_millis(20));
     gap + tolerance < interval
@@ -182,6 +200,7 @@ impl App {
             base_url,
             shared: Arc::new(Mutex::new(shared)),
             rng: Rng::new(),
+            registered: Mutex::new(Vec::new()),
         }
     }
 
@@ -277,10 +296,32 @@ impl App {
             .headers
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
-        let form = parse_body(content_type, body);
+        let mut form = parse_body(content_type, body);
+        match self.dialect() {
+            // Zoho's parameters travel in the query string.
+            Dialect::Zoho => form.extend(
+                url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+                    .map(|(k, v)| (k.into_owned(), v.into_owned())),
+            ),
+            // AWS's camelCase members are read by their RFC names.
+            Dialect::AwsSso => {
+                for (name, _) in &mut form {
+                    *name = snake_case(name);
+                }
+            }
+            _ => {}
+        }
         let (redirected, path) = match parts.uri.path().strip_prefix("/redirected") {
             Some(rest) if rest.starts_with('/') => (true, rest.to_owned()),
             _ => (false, parts.uri.path().to_owned()),
+        };
+        let dc_prefix = self.config.user_location.as_ref().map(|l| format!("/{l}/"));
+        let (other_dc, path) = match dc_prefix.as_deref().and_then(|p| {
+            path.strip_prefix(p.trim_end_matches('/'))
+                .filter(|rest| rest.starts_with('/'))
+        }) {
+            Some(rest) => (true, rest.to_owned()),
+            None => (false, path),
         };
         let idx = sh.requests.len();
         sh.requests.push(RecordedRequest {
@@ -310,10 +351,13 @@ impl App {
             parts,
             form,
             path,
+            other_dc,
         };
         let plan = match self.dialect().route(&req.path) {
             Route::Device => self.device(sh, &req),
             Route::Token => self.token(sh, &req),
+            Route::Register => self.register(&req),
+            Route::ServerInfo => self.server_info(&req),
             Route::Page => self.page(sh, &req),
             Route::Discovery => self.discovery(sh, &req),
             Route::Unknown => Plan::Reply(text(StatusCode::NOT_FOUND, "not found\n")),
@@ -338,10 +382,12 @@ impl App {
             rec.kind,
             RequestKind::DevicePoll | RequestKind::Refresh | RequestKind::OtherToken
         ) && !rec.redirected;
+        // Zoho asks for the device code in the query string of its token requests.
+        let url_allowed = body_allowed && self.dialect() == Dialect::Zoho;
         let mut found = Vec::new();
         for flow in &sh.flows {
             let code = flow.device_code.as_str();
-            if rec.target.contains(code) || decoded_target.contains(code) {
+            if !url_allowed && (rec.target.contains(code) || decoded_target.contains(code)) {
                 found.push((flow.id, Exposure::Url));
             }
             for (name, value) in &rec.headers {
@@ -365,12 +411,72 @@ impl App {
         }
     }
 
-    fn find_client(&self, id: &str) -> Option<&Client> {
-        self.config.clients.iter().find(|c| c.id() == id)
+    fn find_client(&self, id: &str) -> Option<Client> {
+        let now = SystemTime::now();
+        self.config
+            .clients
+            .iter()
+            .find(|c| c.id() == id)
+            .cloned()
+            .or_else(|| {
+                let registered = self.registered.lock().unwrap_or_else(|e| e.into_inner());
+                // An expired registration is no client at all: `invalid_client`.
+                registered
+                    .iter()
+                    .find(|(c, expires)| c.id() == id && *expires > now)
+                    .map(|(c, _)| c.clone())
+            })
+    }
+
+    /// AWS `RegisterClient`: a public-type client gets an id and a secret that expires.
+    fn register(&self, req: &Req<'_>) -> Plan {
+        if *req.method != Method::POST {
+            return Plan::Reply(method_not_allowed("POST"));
+        }
+        let ctx = self.ctx(req, false);
+        if req.form("client_name").is_none() || req.form("client_type") != Some("public") {
+            return Plan::Reply(error_reply(
+                &ctx,
+                &OAuthError::MissingParam("clientName, clientType"),
+            ));
+        }
+        let id = format!("_yzk{}", self.rng.string(crate::rng::ALNUM, 24));
+        let secret = self.rng.string(crate::rng::ALNUM, 64);
+        let issued = SystemTime::now();
+        let expires = issued + self.config.registration_lifetime;
+        self.registered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((Client::post(id.clone(), secret.clone()), expires));
+        let body = JsonObject::new()
+            .field("clientId", id)
+            .field("clientIdIssuedAt", crate::encoding::unix_secs(issued))
+            .field("clientSecret", secret)
+            .field("clientSecretExpiresAt", crate::encoding::unix_secs(expires))
+            .finish();
+        Plan::Reply(Reply::new(StatusCode::OK, "application/json", body))
+    }
+
+    /// Zoho's `/oauth/serverinfo`: each data centre's accounts server; the configured user
+    /// location is served under this server's `/{location}`.
+    fn server_info(&self, req: &Req<'_>) -> Plan {
+        if *req.method != Method::GET {
+            return Plan::Reply(method_not_allowed("GET"));
+        }
+        let mut locations = serde_json::Map::new();
+        locations.insert("us".into(), self.base_url.clone().into());
+        if let Some(l) = &self.config.user_location {
+            locations.insert(l.clone(), format!("{}/{l}", self.base_url).into());
+        }
+        let body = JsonObject::new()
+            .field("result", "success")
+            .field("locations", serde_json::Value::Object(locations))
+            .finish();
+        Plan::Reply(Reply::new(StatusCode::OK, "application/json", body))
     }
 
     /// RFC 6749 §2.3.1 client authentication against the registered method.
-    fn authenticate(&self, req: &Req<'_>) -> Result<&Client, AuthProblem> {
+    fn authenticate(&self, req: &Req<'_>) -> Result<Client, AuthProblem> {
         self.authenticate_with(req, false)
     }
 
@@ -381,7 +487,7 @@ impl App {
         &self,
         req: &Req<'_>,
         form_secret_is_data: bool,
-    ) -> Result<&Client, AuthProblem> {
+    ) -> Result<Client, AuthProblem> {
         let basic = match req.parts.headers.get(http::header::AUTHORIZATION) {
             None => None,
             Some(v) => {
@@ -457,7 +563,7 @@ impl App {
             .form("client_id")
             .and_then(|id| self.find_client(id))
             .or(match self.config.clients.as_slice() {
-                [only] => Some(only),
+                [only] => Some(only.clone()),
                 _ => None,
             })
             .map(|c| c.method());
@@ -508,9 +614,43 @@ impl App {
             Ok(c) => c,
             Err(problem) => return self.auth_failure(sh, req, &ctx, problem),
         };
+        if let (Dialect::AwsSso, Some(region)) = (d, &self.config.home_region) {
+            // AWS's InvalidRequestRegionException: the start URL lives in another region.
+            let body = JsonObject::new()
+                .field("error", "invalid_request")
+                .field(
+                    "error_description",
+                    "Requested start URL is not in the same region as the client",
+                )
+                .field("endpoint", format!("https://oidc.{region}.amazonaws.com"))
+                .field("region", region.as_str())
+                .finish();
+            return Plan::Reply(Reply::new(
+                StatusCode::BAD_REQUEST,
+                "application/json",
+                body,
+            ));
+        }
         match d {
             Dialect::AzureAdV1 if req.form("resource").is_none() => {
                 return Plan::Reply(error_reply(&ctx, &OAuthError::MissingParam("resource")));
+            }
+            Dialect::Amazon | Dialect::Salesforce
+                if req.form("response_type") != Some("device_code") =>
+            {
+                return Plan::Reply(error_reply(
+                    &ctx,
+                    &OAuthError::MissingParam("response_type"),
+                ));
+            }
+            Dialect::Zoho if req.form("grant_type") != Some("device_request") => {
+                return Plan::Reply(error_reply(&ctx, &OAuthError::MissingParam("grant_type")));
+            }
+            Dialect::AwsSso if req.form("start_url").is_none() => {
+                return Plan::Reply(error_reply(&ctx, &OAuthError::MissingParam("startUrl")));
+            }
+            Dialect::Twitch if req.form("scopes").is_none() => {
+                return Plan::Reply(error_reply(&ctx, &OAuthError::MissingParam("scopes")));
             }
             Dialect::MicrosoftV2 if req.form("scope").is_none() => {
                 return Plan::Reply(error_reply(&ctx, &OAuthError::MissingParam("scope")));
@@ -545,7 +685,10 @@ impl App {
             device_code: device_code.clone(),
             user_code: user_code.clone(),
             client_id: client.id().to_owned(),
-            scope: req.form("scope").map(str::to_owned),
+            scope: req
+                .form("scope")
+                .or_else(|| req.form("scopes"))
+                .map(|s| s.replace(',', " ")),
             resource: req.form("resource").map(str::to_owned),
             script,
             created: req.now,
@@ -594,6 +737,9 @@ impl App {
             return Plan::Reply(method_not_allowed("POST"));
         }
         let d = self.dialect();
+        if d == Dialect::Salesforce && req.form("response_type") == Some("device_code") {
+            return self.device(sh, req);
+        }
         match req.form("grant_type") {
             Some(g) if g == d.poll_grant() => self.poll(sh, req),
             Some("refresh_token") => self.refresh(sh, req),
@@ -675,7 +821,9 @@ impl App {
         }
 
         let google = d == Dialect::Google;
-        if google && req.form("client_secret").is_none() {
+        if matches!(d, Dialect::Google | Dialect::Yandex | Dialect::Zoho)
+            && req.form("client_secret").is_none()
+        {
             return self.auth_failure(sh, req, &ctx, AuthProblem::MissingSecret);
         }
         let client = match self.authenticate_with(req, google) {
@@ -702,6 +850,27 @@ impl App {
             return Plan::Reply(error_reply(
                 &ctx,
                 &OAuthError::InvalidGrant(GrantProblem::WrongClient),
+            ));
+        }
+        // Login with Amazon requires the user code on every poll.
+        if d == Dialect::Amazon && req.form("user_code") != Some(flow.user_code.as_str()) {
+            return Plan::Reply(error_reply(&ctx, &OAuthError::MissingParam("user_code")));
+        }
+        // Zoho: the user approved elsewhere; only that data centre answers. The body also
+        // names a host, which a client must not follow.
+        if let (Dialect::Zoho, Some(location), false) =
+            (d, &self.config.user_location, req.other_dc)
+            && flow.ending.is_none()
+        {
+            let body = JsonObject::new()
+                .field("user_location", location.as_str())
+                .field("error", "other_dc")
+                .field("accounts_server", "https://accounts.attacker.invalid")
+                .finish();
+            return Plan::Reply(Reply::new(
+                StatusCode::BAD_REQUEST,
+                "application/json",
+                body,
             ));
         }
         match flow.ending {

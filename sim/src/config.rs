@@ -33,6 +33,27 @@ pub enum Dialect {
     /// Auth0: `/oauth/device/code` and `/oauth/token`, pending and denied
     /// 403, slow_down 429, `expired_token` once then `invalid_grant`.
     Auth0,
+    /// AWS IAM Identity Center (SSO OIDC) and Builder ID: `/client/register`,
+    /// `/device_authorization`, `/token`; JSON bodies with camelCase members both ways,
+    /// snake_case error bodies, `invalid_client` 401 for an expired registration, and the
+    /// wrong-region answer when a home region is configured.
+    AwsSso,
+    /// Twitch: `/oauth2/device` and `/oauth2/token`; `scopes` (plural), errors as
+    /// `{"status":400,"message":"..."}`, `invalid device code` once expired, array scopes.
+    Twitch,
+    /// Login with Amazon: `/auth/o2/create/codepair` and `/auth/o2/token`;
+    /// `response_type=device_code`, polls with `grant_type=device_code` and the `user_code`.
+    Amazon,
+    /// Salesforce: `/services/oauth2/token` for both steps; `response_type=device_code`,
+    /// polls with `grant_type=device` and `code`, no `expires_in`, `instance_url`.
+    Salesforce,
+    /// Yandex: `/device/code` and `/token`; `verification_url`, polls with
+    /// `grant_type=device_code`, `code` and the client secret.
+    Yandex,
+    /// Zoho: `/oauth/v3/device/code` and `/oauth/v3/device/token` with parameters in the
+    /// query string, `device_request` and `device_token` grants, `expired`, `other_dc` for a
+    /// configured user location (served under `/{location}`), and `/oauth/serverinfo`.
+    Zoho,
 }
 
 impl Dialect {
@@ -56,12 +77,32 @@ impl Dialect {
             Dialect::Google => "google",
             Dialect::GitHub => "github",
             Dialect::Auth0 => "auth0",
+            Dialect::AwsSso => "aws-sso",
+            Dialect::Twitch => "twitch",
+            Dialect::Amazon => "amazon",
+            Dialect::Salesforce => "salesforce",
+            Dialect::Yandex => "yandex",
+            Dialect::Zoho => "zoho",
         }
     }
 
+    /// The dialects added for the second round of providers. They are kept out of
+    /// [`Dialect::ALL`], whose table-driven suites assume RFC-style requests.
+    pub const MORE: [Dialect; 6] = [
+        Dialect::AwsSso,
+        Dialect::Twitch,
+        Dialect::Amazon,
+        Dialect::Salesforce,
+        Dialect::Yandex,
+        Dialect::Zoho,
+    ];
+
     /// The dialect with this [`Dialect::name`].
     pub fn from_name(name: &str) -> Option<Dialect> {
-        Dialect::ALL.into_iter().find(|d| d.name() == name)
+        Dialect::ALL
+            .into_iter()
+            .chain(Dialect::MORE)
+            .find(|d| d.name() == name)
     }
 }
 
@@ -166,6 +207,9 @@ pub struct ServerConfig {
     pub(crate) tenant: String,
     pub(crate) script: Script,
     pub(crate) queued: Vec<Script>,
+    pub(crate) registration_lifetime: Duration,
+    pub(crate) home_region: Option<String>,
+    pub(crate) user_location: Option<String>,
 }
 
 impl ServerConfig {
@@ -176,7 +220,9 @@ impl ServerConfig {
     /// default script [`Script::approve_after_polls(1)`](Script::approve_after_polls).
     pub fn new(dialect: Dialect) -> Self {
         let client = match dialect {
-            Dialect::Google => Client::post(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
+            Dialect::Google | Dialect::Yandex | Dialect::Zoho => {
+                Client::post(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
+            }
             _ => Client::public(DEFAULT_CLIENT_ID),
         };
         ServerConfig {
@@ -190,6 +236,9 @@ impl ServerConfig {
             tenant: "common".to_owned(),
             script: Script::approve_after_polls(1),
             queued: Vec::new(),
+            registration_lifetime: Duration::from_secs(7_858_800),
+            home_region: None,
+            user_location: None,
         }
     }
 
@@ -264,6 +313,27 @@ impl ServerConfig {
     /// applies. See also [`Server::queue_script`](crate::Server::queue_script).
     pub fn queue_script(mut self, script: Script) -> Self {
         self.queued.push(script);
+        self
+    }
+
+    /// AWS: how long a client registration lasts (`clientSecretExpiresAt`; default about 90
+    /// days as AWS's example). Requests with an expired registration get `invalid_client`.
+    pub fn registration_lifetime(mut self, lifetime: Duration) -> Self {
+        self.registration_lifetime = lifetime;
+        self
+    }
+
+    /// AWS: the region the start URL belongs to; device requests are then answered with the
+    /// wrong-region error naming it.
+    pub fn home_region(mut self, region: impl Into<String>) -> Self {
+        self.home_region = Some(region.into());
+        self
+    }
+
+    /// Zoho: the user approves in this other data centre; polls at the configured one get
+    /// `other_dc` with this `user_location`, polls under `/{location}` are answered.
+    pub fn user_location(mut self, location: impl Into<String>) -> Self {
+        self.user_location = Some(location.into());
         self
     }
 

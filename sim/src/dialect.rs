@@ -56,6 +56,10 @@ pub(crate) enum Route {
     Token,
     Page,
     Discovery,
+    /// AWS's client registration.
+    Register,
+    /// Zoho's data centre list.
+    ServerInfo,
     Unknown,
 }
 
@@ -68,12 +72,24 @@ impl Dialect {
             Dialect::Google => "/device/code".to_owned(),
             Dialect::GitHub => "/login/device/code".to_owned(),
             Dialect::Auth0 => "/oauth/device/code".to_owned(),
+            Dialect::AwsSso => "/device_authorization".to_owned(),
+            Dialect::Twitch => "/oauth2/device".to_owned(),
+            Dialect::Amazon => "/auth/o2/create/codepair".to_owned(),
+            Dialect::Salesforce => "/services/oauth2/token".to_owned(),
+            Dialect::Yandex => "/device/code".to_owned(),
+            Dialect::Zoho => "/oauth/v3/device/code".to_owned(),
         }
     }
 
     pub(crate) fn token_path(self, tenant: &str) -> String {
         match self {
-            Dialect::Rfc8628 | Dialect::Google => "/token".to_owned(),
+            Dialect::Rfc8628 | Dialect::Google | Dialect::Yandex | Dialect::AwsSso => {
+                "/token".to_owned()
+            }
+            Dialect::Twitch => "/oauth2/token".to_owned(),
+            Dialect::Amazon => "/auth/o2/token".to_owned(),
+            Dialect::Salesforce => "/services/oauth2/token".to_owned(),
+            Dialect::Zoho => "/oauth/v3/device/token".to_owned(),
             Dialect::AzureAdV1 => format!("/{tenant}/oauth2/token"),
             Dialect::MicrosoftV2 => format!("/{tenant}/oauth2/v2.0/token"),
             Dialect::GitHub => "/login/oauth/access_token".to_owned(),
@@ -105,6 +121,19 @@ impl Dialect {
             (Dialect::GitHub, ["login", "oauth", "access_token"]) => Route::Token,
             (Dialect::Auth0, ["oauth", "device", "code"]) => Route::Device,
             (Dialect::Auth0, ["oauth", "token"]) => Route::Token,
+            (Dialect::AwsSso, ["device_authorization"]) => Route::Device,
+            (Dialect::AwsSso | Dialect::Yandex, ["token"]) => Route::Token,
+            (Dialect::AwsSso, ["client", "register"]) => Route::Register,
+            (Dialect::Twitch, ["oauth2", "device"]) => Route::Device,
+            (Dialect::Twitch, ["oauth2", "token"]) => Route::Token,
+            (Dialect::Amazon, ["auth", "o2", "create", "codepair"]) => Route::Device,
+            (Dialect::Amazon, ["auth", "o2", "token"]) => Route::Token,
+            // Both steps at one endpoint: the request's `response_type` tells them apart.
+            (Dialect::Salesforce, ["services", "oauth2", "token"]) => Route::Token,
+            (Dialect::Yandex, ["device", "code"]) => Route::Device,
+            (Dialect::Zoho, ["oauth", "v3", "device", "code"]) => Route::Device,
+            (Dialect::Zoho, ["oauth", "v3", "device", "token"]) => Route::Token,
+            (Dialect::Zoho, ["oauth", "serverinfo"]) => Route::ServerInfo,
             _ => Route::Unknown,
         }
     }
@@ -116,7 +145,9 @@ impl Dialect {
     /// The `grant_type` value of a device-code poll.
     pub(crate) fn poll_grant(self) -> &'static str {
         match self {
-            Dialect::AzureAdV1 => "device_code",
+            Dialect::AzureAdV1 | Dialect::Amazon | Dialect::Yandex => "device_code",
+            Dialect::Salesforce => "device",
+            Dialect::Zoho => "device_token",
             _ => DEVICE_GRANT,
         }
     }
@@ -124,7 +155,7 @@ impl Dialect {
     /// The form field carrying the device code in a poll.
     pub(crate) fn poll_code_field(self) -> &'static str {
         match self {
-            Dialect::AzureAdV1 => "code",
+            Dialect::AzureAdV1 | Dialect::Salesforce | Dialect::Yandex | Dialect::Zoho => "code",
             _ => "device_code",
         }
     }
@@ -141,7 +172,7 @@ impl Dialect {
             Dialect::AzureAdV1 | Dialect::MicrosoftV2 => {
                 format!("CAQABAAEAAAB{}", rng.string(URL_SAFE, 120))
             }
-            Dialect::Rfc8628 | Dialect::Auth0 => rng.string(URL_SAFE, 43),
+            _ => rng.string(URL_SAFE, 43),
         }
     }
 
@@ -158,7 +189,7 @@ impl Dialect {
             Dialect::GitHub => format!("gho_{}", rng.string(ALNUM, 36)),
             Dialect::Google => format!("ya29.{}", rng.string(URL_SAFE, 60)),
             Dialect::AzureAdV1 | Dialect::MicrosoftV2 => rng.string(URL_SAFE, 96),
-            Dialect::Rfc8628 | Dialect::Auth0 => rng.string(URL_SAFE, 43),
+            _ => rng.string(URL_SAFE, 43),
         }
     }
 
@@ -169,7 +200,7 @@ impl Dialect {
             Dialect::AzureAdV1 | Dialect::MicrosoftV2 => {
                 format!("0.AAAA{}", rng.string(URL_SAFE, 120))
             }
-            Dialect::Rfc8628 | Dialect::Auth0 => rng.string(URL_SAFE, 48),
+            _ => rng.string(URL_SAFE, 48),
         }
     }
 }
@@ -231,7 +262,12 @@ struct Spec {
 fn spec(ctx: &Ctx<'_>, err: &OAuthError) -> Spec {
     use Dialect as D;
     use OAuthError as E;
-    let d = ctx.dialect;
+    // The second round of providers answers in RFC words; their own are applied below.
+    let d = if Dialect::MORE.contains(&ctx.dialect) {
+        D::Rfc8628
+    } else {
+        ctx.dialect
+    };
     let mut s = Spec {
         status: 400,
         error: "",
@@ -245,7 +281,7 @@ fn spec(ctx: &Ctx<'_>, err: &OAuthError) -> Spec {
         E::Pending => {
             s.error = "authorization_pending";
             match d {
-                D::Rfc8628 => {}
+                D::Rfc8628 | D::AwsSso | D::Twitch | D::Amazon | D::Salesforce | D::Yandex | D::Zoho => {}
                 D::AzureAdV1 => s.aadsts = Some((70016, "Pending end-user authorization.".into())),
                 D::MicrosoftV2 => {
                     s.aadsts = Some((
@@ -271,7 +307,13 @@ fn spec(ctx: &Ctx<'_>, err: &OAuthError) -> Spec {
             s.error = "slow_down";
             s.interval = *carried;
             match d {
-                D::Rfc8628 => {}
+                D::Rfc8628
+                | D::AwsSso
+                | D::Twitch
+                | D::Amazon
+                | D::Salesforce
+                | D::Yandex
+                | D::Zoho => {}
                 D::AzureAdV1 | D::MicrosoftV2 => {
                     s.aadsts = Some((
                         0,
@@ -296,7 +338,13 @@ fn spec(ctx: &Ctx<'_>, err: &OAuthError) -> Spec {
         E::Denied => {
             s.error = "access_denied";
             match d {
-                D::Rfc8628 => {}
+                D::Rfc8628
+                | D::AwsSso
+                | D::Twitch
+                | D::Amazon
+                | D::Salesforce
+                | D::Yandex
+                | D::Zoho => {}
                 D::AzureAdV1 => s.aadsts = Some((0, "synthesized fixture - user declined.".into())),
                 D::MicrosoftV2 => {
                     s.error = "authorization_declined";
@@ -317,7 +365,7 @@ fn spec(ctx: &Ctx<'_>, err: &OAuthError) -> Spec {
         E::Expired => {
             s.error = "expired_token";
             match d {
-                D::Rfc8628 => {}
+                D::Rfc8628 | D::AwsSso | D::Twitch | D::Amazon | D::Salesforce | D::Yandex | D::Zoho => {}
                 D::AzureAdV1 => {
                     s.error = "code_expired";
                     s.aadsts = Some((70019, "Verification code expired.".into()));
@@ -340,7 +388,13 @@ fn spec(ctx: &Ctx<'_>, err: &OAuthError) -> Spec {
             s.error = "invalid_grant";
             let refresh = *p == GrantProblem::BadRefresh;
             match d {
-                D::Rfc8628 => {
+                D::Rfc8628
+                | D::AwsSso
+                | D::Twitch
+                | D::Amazon
+                | D::Salesforce
+                | D::Yandex
+                | D::Zoho => {
                     s.description = desc(match p {
                         GrantProblem::UnknownCode | GrantProblem::ExpiredAgain => {
                             "Device code not valid"
@@ -387,7 +441,7 @@ fn spec(ctx: &Ctx<'_>, err: &OAuthError) -> Spec {
             s.error = "invalid_client";
             s.status = 401;
             match d {
-                D::Rfc8628 | D::Auth0 => {
+                D::Rfc8628 | D::Auth0 | D::AwsSso | D::Twitch | D::Amazon | D::Salesforce | D::Yandex | D::Zoho => {
                     s.description = Some(format!("Client authentication failed: {problem}."))
                 }
                 D::AzureAdV1 | D::MicrosoftV2 => {
@@ -454,6 +508,11 @@ fn spec(ctx: &Ctx<'_>, err: &OAuthError) -> Spec {
             }
         }
     }
+    match (ctx.dialect, err) {
+        (D::Twitch, E::Expired) => s.error = "invalid device code",
+        (D::Zoho, E::Expired) => s.error = "expired",
+        _ => {}
+    }
     if d == D::GitHub {
         s.status = 200;
     }
@@ -518,6 +577,12 @@ pub(crate) fn error_reply(ctx: &Ctx<'_>, err: &OAuthError) -> Reply {
             );
         }
         let o = o.field_opt("interval", s.interval.map(secs_json));
+        json_reply(d, status(s.status), o.finish())
+    } else if d == Dialect::Twitch {
+        // No `error` member: the code is the message.
+        let o = JsonObject::new()
+            .field("status", s.status)
+            .field("message", s.error);
         json_reply(d, status(s.status), o.finish())
     } else if d == Dialect::GitHub && !ctx.wants_json {
         let mut pairs = vec![("error", s.error.to_owned())];
@@ -611,6 +676,55 @@ pub(crate) fn device_reply(ctx: &Ctx<'_>, g: &DeviceGrant<'_>) -> Reply {
                 .field("device_code", g.device_code)
                 .field("user_code", g.user_code)
                 .field("verification_uri", g.verification_uri)
+                .field("expires_in", secs_json(g.expires_in))
+                .field_opt("interval", g.interval.map(secs_json));
+            json_reply(d, ok, o.finish())
+        }
+        Dialect::AwsSso => {
+            let o = JsonObject::new()
+                .field("deviceCode", g.device_code)
+                .field("expiresIn", secs_json(g.expires_in))
+                .field_opt("interval", g.interval.map(secs_json))
+                .field("userCode", g.user_code)
+                .field("verificationUri", g.verification_uri)
+                .field("verificationUriComplete", complete);
+            json_reply(d, ok, o.finish())
+        }
+        Dialect::Twitch => {
+            let o = JsonObject::new()
+                .field("device_code", g.device_code)
+                .field("expires_in", secs_json(g.expires_in))
+                .field_opt("interval", g.interval.map(secs_json))
+                .field("user_code", g.user_code)
+                .field(
+                    "verification_uri",
+                    format!("{}?device-code={}", g.verification_uri, g.user_code),
+                );
+            json_reply(d, ok, o.finish())
+        }
+        Dialect::Amazon => {
+            let o = JsonObject::new()
+                .field("device_code", g.device_code)
+                .field("user_code", g.user_code)
+                .field("verification_uri", g.verification_uri)
+                .field("expires_in", secs_json(g.expires_in))
+                .field_opt("interval", g.interval.map(secs_json));
+            json_reply(d, ok, o.finish())
+        }
+        // The Salesforce CLI's type has no `expires_in`: none is sent.
+        Dialect::Salesforce => {
+            let o = JsonObject::new()
+                .field("device_code", g.device_code)
+                .field("user_code", g.user_code)
+                .field("verification_uri", g.verification_uri)
+                .field_opt("interval", g.interval.map(secs_json));
+            json_reply(d, ok, o.finish())
+        }
+        Dialect::Yandex | Dialect::Zoho => {
+            let o = JsonObject::new()
+                .field("device_code", g.device_code)
+                .field("user_code", g.user_code)
+                .field("verification_url", g.verification_uri)
                 .field("expires_in", secs_json(g.expires_in))
                 .field_opt("interval", g.interval.map(secs_json));
             json_reply(d, ok, o.finish())
@@ -723,6 +837,50 @@ pub(crate) fn token_reply(ctx: &Ctx<'_>, t: &Tokens<'_>) -> Reply {
                 .field("token_type", "Bearer")
                 .field("expires_in", 86400)
                 .field_opt("scope", t.scope);
+            json_reply(d, ok, o.finish())
+        }
+        Dialect::AwsSso => {
+            let o = JsonObject::new()
+                .field("accessToken", t.access_token)
+                .field("tokenType", "Bearer")
+                .field("expiresIn", 3600)
+                .field_opt("refreshToken", t.refresh_token);
+            json_reply(d, ok, o.finish())
+        }
+        Dialect::Twitch => {
+            let scopes: Vec<&str> = t.scope.unwrap_or_default().split_whitespace().collect();
+            let o = JsonObject::new()
+                .field("access_token", t.access_token)
+                .field("expires_in", 14124)
+                .field_opt("refresh_token", t.refresh_token)
+                .field("scope", scopes)
+                .field("token_type", "bearer");
+            json_reply(d, ok, o.finish())
+        }
+        Dialect::Salesforce => {
+            let o = JsonObject::new()
+                .field("access_token", t.access_token)
+                .field_opt("refresh_token", t.refresh_token)
+                .field("signature", "c2lnbmF0dXJl")
+                .field_opt("scope", t.scope)
+                .field("instance_url", "https://example.my.salesforce.com")
+                .field(
+                    "id",
+                    "https://login.salesforce.com/id/00D000000000001/005000000000001",
+                )
+                .field("token_type", "Bearer")
+                .field("issued_at", unix_secs(SystemTime::now()).to_string());
+            json_reply(d, ok, o.finish())
+        }
+        Dialect::Amazon | Dialect::Yandex | Dialect::Zoho => {
+            let mut o = JsonObject::new()
+                .field("access_token", t.access_token)
+                .field_opt("refresh_token", t.refresh_token)
+                .field("token_type", "bearer")
+                .field("expires_in", 3600);
+            if d == Dialect::Zoho {
+                o = o.field("api_domain", "https://www.zohoapis.com");
+            }
             json_reply(d, ok, o.finish())
         }
     }

@@ -229,3 +229,46 @@ mod tests {
         assert_eq!(named("rfc-tok-01").response().status(), 200);
     }
 }
+
+macro_rules! provider_fixtures {
+    ($($(#[doc = $doc:expr])* $ident:ident = $name:literal, $kind:ident, $status:literal, $ct:expr, $body:expr;)*) => {
+        $(
+            $(#[doc = $doc])*
+            pub const $ident: Fixture = Fixture {
+                name: $name,
+                kind: Kind::$kind,
+                status: $status,
+                content_type: $ct,
+                body: $body,
+            };
+        )*
+        /// The second round of providers (PROVIDERS §11 to §15), in their own table: they need
+        /// their profiles to read, and [`FIXTURES`]' order is part of the fuzz corpus.
+        pub const PROVIDER_FIXTURES: &[Fixture] = &[$($ident),*];
+    };
+}
+
+provider_fixtures! {
+    /// AWS `RegisterClient` response (`aws-reg-02`, DOC), HTTP 200.
+    AWS_REG_02 = "aws-reg-02", Other, 200, JSON, r#"{"clientId":"_yzkThXVzLWVhc3QtMQEXAMPLECLIENTID","clientIdIssuedAt":1579725929,"clientSecret":"VERYLONGSECRETeyJraWQiOiJrZXktMTU2NDAyODA5OSIsImFsZyI6IkhTMzg0In0","clientSecretExpiresAt":1587584729}"#;
+    /// AWS `StartDeviceAuthorization` response (`aws-sda-01`, VERBATIM), HTTP 200.
+    AWS_SDA_01 = "aws-sda-01", Device, 200, JSON, r#"{"deviceCode":"xYPXpeHNWybL2yivg0oomUZ0hKqbAt9zUYNy1K1HTSJT0Oqo7T266etaIa9n9ajmzvzwa5qeyYx5BPoiVsdsbA","expiresIn":600,"interval":1,"userCode":"PMPJ-VZCJ","verificationUri":"https://device.sso.us-west-2.amazonaws.com/","verificationUriComplete":"https://device.sso.us-west-2.amazonaws.com/?user_code=PMPJ-VZCJ"}"#;
+    /// AWS pending (`aws-pend-01`, VERBATIM), HTTP 400.
+    AWS_PEND_01 = "aws-pend-01", Error, 400, JSON, r#"{"error":"authorization_pending","error_description":"Authorization is still pending"}"#;
+    /// AWS refresh rejected (`aws-rterr-01`, VERBATIM), HTTP 400.
+    AWS_RTERR_01 = "aws-rterr-01", Error, 400, JSON, r#"{"error":"invalid_grant","error_description":"Invalid refresh token provided"}"#;
+    /// AWS token (`aws-tok-01`, SYNTH), HTTP 200.
+    AWS_TOK_01 = "aws-tok-01", Token, 200, JSON, r#"{"accessToken":"aoaEXAMPLE","tokenType":"Bearer","expiresIn":3600,"refreshToken":"aorEXAMPLE"}"#;
+    /// Twitch pending (`tw-pend-01`, OBSERVED-2ND), HTTP 400.
+    TW_PEND_01 = "tw-pend-01", Error, 400, JSON, r#"{"status":400,"message":"authorization_pending"}"#;
+    /// Twitch slow_down (`tw-slow-01`, OBSERVED-2ND), HTTP 400.
+    TW_SLOW_01 = "tw-slow-01", Error, 400, JSON, r#"{"status":400,"message":"slow_down"}"#;
+    /// Twitch expired code (`tw-exp-01`, OBSERVED-2ND), HTTP 400.
+    TW_EXP_01 = "tw-exp-01", Error, 400, JSON, r#"{"status":400,"message":"invalid device code"}"#;
+    /// Twitch token with array scopes (`tw-tok-01`, LIB-FIXTURE), HTTP 200.
+    TW_TOK_01 = "tw-tok-01", Token, 200, JSON, r#"{"access_token":"rfx2uswqe8l4g1mkagrvg5tv0ks3","expires_in":14124,"refresh_token":"5b93chm6hdve3mycz05zfzatkfdenfspp1h1ar2xxdalen01","scope":["channel:read:subscriptions"],"token_type":"bearer"}"#;
+    /// Login with Amazon device response (`lwa-dc-01`, DOC: `http://` and a numeric user code), HTTP 200.
+    LWA_DC_01 = "lwa-dc-01", Device, 200, JSON, r#"{"device_code":"74tq5miHKB","user_code":"94238","verification_uri":"http://www.example.com/device","expires_in":600,"interval":30}"#;
+    /// Zoho other data centre (`zoho-dc-01`, DOC with the missing quote fixed), HTTP 400 (status undocumented).
+    ZOHO_DC_01 = "zoho-dc-01", Error, 400, JSON, r#"{"user_location":"eu","error":"other_dc"}"#;
+}

@@ -190,13 +190,22 @@ pub fn predict(
                 .to_ascii_lowercase();
             media == "application/json"
         });
-        if retryable && step == Step::Poll && declared_json {
+        if retryable && step != Step::Refresh && declared_json {
             return Prediction::RetryStatus;
         }
         return Prediction::Unknown;
     };
     if let Some(code) = error_code(&fields) {
         let body = ErrorBody { code, fields };
+        if step == Step::Device {
+            // The device request is retried on these (PROVIDERS §16); no code was issued.
+            return match body.code.as_str() {
+                "slow_down" => Prediction::SlowDown { sent: None },
+                "temporarily_unavailable" => Prediction::TemporarilyUnavailable,
+                _ if matches!(status, 429 | 503) => Prediction::RetryStatus,
+                _ => Prediction::OAuth(body),
+            };
+        }
         if step != Step::Poll {
             return Prediction::OAuth(body);
         }
@@ -221,7 +230,7 @@ pub fn predict(
             Step::Device => Prediction::Device(fields),
             Step::Poll | Step::Refresh => Prediction::Token(fields),
         }
-    } else if retryable && step == Step::Poll {
+    } else if retryable && step != Step::Refresh {
         Prediction::RetryStatus
     } else {
         Prediction::UnexpectedStatus
@@ -364,6 +373,9 @@ pub struct Rules {
     failures: u32,
     last_wait: Option<Instant>,
     must_progress: bool,
+    /// The device authorization request failed and the flow said it would send it again
+    /// (PROVIDERS §16): the next request is that retry, not a poll, and not before this.
+    device_retry_at: Option<Instant>,
     answered: Option<Answered>,
     cause: Option<Cause>,
     done: Option<Result<TokenResponse, FlowError>>,
@@ -389,6 +401,7 @@ impl Rules {
             failures: 0,
             last_wait: None,
             must_progress: false,
+            device_retry_at: None,
             answered: None,
             cause: None,
             done: None,
@@ -534,6 +547,13 @@ impl Rules {
                 Step::Refresh
             }
             Grant::Device if !self.sent_first => Step::Device,
+            Grant::Device if self.user_codes == 0 && self.device_retry_at.is_some() => {
+                if self.device_retry_at.is_some_and(|at| self.now < at) {
+                    self.breach(3, "the device request retried before its back-off ended");
+                }
+                self.device_retry_at = None;
+                Step::Device
+            }
             Grant::Device => Step::Poll,
         };
         self.sent_first = true;
@@ -646,6 +666,26 @@ impl Rules {
                 self.exact = wait.is_some();
                 self.earliest = at.checked_add(wait.unwrap_or(*interval));
             }
+            Event::BackOff { delay, cause } if step == Step::Device => {
+                info.events.push("BackOff");
+                let (status, transport, retry) = (info.status, info.transport, info.retry_after);
+                // The device request's own back-off: no interval yet, Retry-After a floor.
+                if let RetryAfter::Known(Some(ra)) = retry
+                    && *delay < ra
+                {
+                    self.breach(2, "a device request retried before its Retry-After");
+                }
+                let fits = match cause {
+                    BackOffCause::Transport(kind) => transport == Some(*kind),
+                    BackOffCause::Status(s) => status == Some(*s),
+                    _ => status.is_some(),
+                };
+                if !fits {
+                    let what = format!("back-off cause {cause:?} for that device answer");
+                    self.breach(2, what);
+                }
+                self.device_retry_at = at.checked_add(*delay);
+            }
             Event::BackOff { delay, cause } => {
                 info.events.push("BackOff");
                 let (status, transport, retry) = (info.status, info.transport, info.retry_after);
@@ -731,7 +771,11 @@ impl Rules {
             Some(&[])
         } else {
             match (info.step, &info.prediction, info.transport) {
-                (Step::Device, _, _) => Some(&["UserCode"]),
+                (Step::Device, Prediction::Device(_), None) => Some(&["UserCode"]),
+                // No telling whether the core read a code or a page worth retrying.
+                (Step::Device, Prediction::Unknown, None) => None,
+                // A failed device request that did not end the flow is retried.
+                (Step::Device, _, _) => Some(&["BackOff"]),
                 (Step::Poll, _, Some(_)) => Some(&["BackOff"]),
                 (Step::Poll, Prediction::Pending, _) => Some(&[]),
                 (Step::Poll, Prediction::SlowDown { .. }, _) => Some(&["SlowDown"]),
@@ -791,7 +835,16 @@ impl Rules {
             ),
         };
         let must_end = match (step, &prediction, transport) {
-            (Step::Refresh, _, _) | (Step::Device, _, Some(_)) => Some(true),
+            (Step::Refresh, _, _) => Some(true),
+            // Retried while attempts last, then the end.
+            (Step::Device, _, Some(_))
+            | (
+                Step::Device,
+                Prediction::SlowDown { .. }
+                | Prediction::TemporarilyUnavailable
+                | Prediction::RetryStatus,
+                _,
+            ) => None,
             (Step::Poll, _, Some(_)) => Some(false),
             (_, Prediction::Unknown | Prediction::Device(_), _) => None,
             (
@@ -921,11 +974,22 @@ impl Rules {
             Some(Cause::Answer) => {
                 let Some(info) = &self.answered else { return };
                 let fits = match (&info.prediction, result) {
+                    (_, Err(FlowError::Unavailable { .. })) => info.step == Step::Device,
+                    // Retrying switched off: the failure itself ends the flow.
+                    (
+                        Prediction::RetryStatus
+                        | Prediction::SlowDown { .. }
+                        | Prediction::TemporarilyUnavailable,
+                        Err(_),
+                    ) if info.step == Step::Device => true,
                     (_, Err(FlowError::Transport { kind, .. })) => info.transport == Some(*kind),
                     (_, _) if info.transport.is_some() => false,
                     (Prediction::Unknown, _) => true,
                     (Prediction::TooLarge | Prediction::UnexpectedStatus, r) => {
                         matches!(r, Err(FlowError::InvalidResponse(_)))
+                    }
+                    (Prediction::OAuth(b), Err(FlowError::WrongRegion { error, .. })) => {
+                        error.error() == b.code
                     }
                     (Prediction::OAuth(b), Err(FlowError::OAuth(e)))
                     | (Prediction::Denied(b), Err(FlowError::Denied(e)))

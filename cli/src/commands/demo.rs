@@ -24,6 +24,11 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         Some(Provider::AzureAdV1) => Dialect::AzureAdV1,
         Some(Provider::Google) => Dialect::Google,
         Some(Provider::Github) => Dialect::GitHub,
+        Some(Provider::Twitch) => Dialect::Twitch,
+        Some(Provider::Amazon) => Dialect::Amazon,
+        Some(Provider::Salesforce) => Dialect::Salesforce,
+        Some(Provider::Yandex) => Dialect::Yandex,
+        Some(Provider::Zoho) => Dialect::Zoho,
     };
     let script = if args.manual {
         Script::manual()

@@ -94,8 +94,9 @@ fn an_unreachable_server_exits_6() {
     ]))
     .expect(6);
     assert!(
-        out.stderr
-            .contains("could not reach the device authorization endpoint"),
+        out.stderr.contains(
+            "the device authorization endpoint is unavailable (the connection could not be made)"
+        ),
         "{}",
         out.stderr
     );
