@@ -437,6 +437,12 @@ impl Run {
                 assert_eq!(info.step, Step::Poll);
                 assert!(matches!(e.error(), "expired_token" | "code_expired"));
             }
+            // The device request's retry gave up, here at once: a Retry-After past the
+            // back-off cap is not waited out (PROVIDERS §16).
+            Err(FlowError::Unavailable { endpoint, .. }) => {
+                assert_eq!(info.step, Step::Device);
+                assert_eq!(*endpoint, Endpoint::DeviceAuthorization);
+            }
             Err(other) => panic!("an answer ended the flow with {other:?}"),
         }
         let limit = self.flow.body_limit();

@@ -800,7 +800,16 @@ impl Rules {
                     format!("events {kinds:?} after an answer, not {want:?}"),
                 );
             }
-            None if !(kinds.is_empty() || kinds == ["SlowDown"] || kinds == ["BackOff"]) => {
+            // An answer the checker cannot read: at most one event, of a kind that answer's
+            // step can give (a device answer read as a code, or retried; a poll answer).
+            None if step == Step::Device
+                && !(kinds.is_empty() || kinds == ["UserCode"] || kinds == ["BackOff"]) =>
+            {
+                self.breach(5, format!("events {kinds:?} after a device answer"));
+            }
+            None if step != Step::Device
+                && !(kinds.is_empty() || kinds == ["SlowDown"] || kinds == ["BackOff"]) =>
+            {
                 self.breach(8, format!("events {kinds:?} after a poll answer"));
             }
             _ => {}
