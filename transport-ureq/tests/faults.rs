@@ -159,7 +159,8 @@ fn polls_that_fail_until_the_deadline_end_in_expiry_with_the_cause() {
         "{error}"
     );
     assert!(error.source().is_some());
-    // Several polls, each failing, with waits that never shrink.
+    // A poll that broke may have reached the server (RFC 8628 §3.5): the wait after it is
+    // longer than the interval, by the slow_down step, so the code expires during it.
     let delays: Vec<Duration> = events
         .iter()
         .filter_map(|e| match e {
@@ -167,8 +168,11 @@ fn polls_that_fail_until_the_deadline_end_in_expiry_with_the_cause() {
             _ => None,
         })
         .collect();
-    assert!(delays.len() >= 2, "{delays:?}");
-    assert!(delays.windows(2).all(|w| w[0] <= w[1]), "{delays:?}");
+    assert!(!delays.is_empty(), "{delays:?}");
+    assert!(
+        delays.iter().all(|d| *d >= FAST + Duration::from_secs(5)),
+        "{delays:?}"
+    );
     server.referee().assert_clean();
 }
 
