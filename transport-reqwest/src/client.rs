@@ -189,10 +189,9 @@ fn env_proxies() -> Result<Vec<reqwest::Proxy>, reqwest::Error> {
         proxies.push(reqwest::Proxy::https(url)?);
     }
     // As curl does: under CGI, `HTTP_PROXY` may come from a request's `Proxy:` header.
-    if std::env::var_os("REQUEST_METHOD").is_none() {
-        if let Some(url) = env(["HTTP_PROXY", "http_proxy"]) {
-            proxies.push(reqwest::Proxy::http(url)?);
-        }
+    let cgi = std::env::var_os("REQUEST_METHOD").is_some();
+    if let Some(url) = env(["HTTP_PROXY", "http_proxy"]).filter(|_| !cgi) {
+        proxies.push(reqwest::Proxy::http(url)?);
     }
     if let Some(url) = env(["ALL_PROXY", "all_proxy"]) {
         proxies.push(reqwest::Proxy::all(url)?);
