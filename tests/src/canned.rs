@@ -216,3 +216,54 @@ impl Drop for Tap {
         }
     }
 }
+
+/// A certificate authority made at run time, and an https [`Canned`] server on 127.0.0.1
+/// whose certificate (for `127.0.0.1` and `localhost`) it signed.
+pub struct PrivateCa {
+    /// The authority's certificate, PEM.
+    pub ca_pem: String,
+    /// The server.
+    pub server: Canned,
+}
+
+impl PrivateCa {
+    /// A new authority and a server answering `routes`.
+    pub fn serving(routes: Vec<(&str, Answer)>) -> PrivateCa {
+        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca.distinguished_name
+            .push(rcgen::DnType::CommonName, "device-grant test CA");
+        let key = rcgen::KeyPair::generate().expect("CA key");
+        let ca = rcgen::CertifiedIssuer::self_signed(ca, key).expect("CA certificate");
+        let leaf_key = rcgen::KeyPair::generate().expect("server key");
+        let leaf =
+            rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+                .expect("server params")
+                .signed_by(&leaf_key, &ca)
+                .expect("server certificate");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let tls = Arc::new(
+            rustls::ServerConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .expect("TLS versions")
+                .with_no_client_auth()
+                .with_single_cert(
+                    vec![leaf.der().clone(), ca.der().clone()],
+                    rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+                )
+                .expect("TLS server settings"),
+        );
+        let server = Canned::start_with(
+            "https",
+            routes,
+            Box::new(move |tcp| {
+                let session = rustls::ServerConnection::new(tls.clone()).ok()?;
+                Some(Box::new(rustls::StreamOwned::new(session, tcp)) as Box<dyn Stream>)
+            }),
+        );
+        PrivateCa {
+            ca_pem: ca.pem(),
+            server,
+        }
+    }
+}

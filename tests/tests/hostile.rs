@@ -10,7 +10,7 @@ use device_grant::{
 };
 use device_grant_reqwest::reqwest;
 use device_grant_sim::{Dialect, Fault, RetryAfter, Script, Server, ServerConfig};
-use device_grant_tests::canned::{Answer, Canned, Stream, Tap};
+use device_grant_tests::canned::{Answer, Canned, PrivateCa, Tap};
 use device_grant_ureq::ureq;
 use serde_json::json;
 
@@ -329,64 +329,24 @@ fn a_stalled_poll_ends_at_the_deadline() {
     );
 }
 
-/// A certificate authority made now, and an https server on 127.0.0.1 with a certificate
-/// it signed, answering a whole flow at once.
-struct PrivateCa {
-    ca_pem: String,
-    server: Canned,
-}
-
 fn private_ca() -> PrivateCa {
-    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca.distinguished_name
-        .push(rcgen::DnType::CommonName, "device-grant hostile test CA");
-    let ca = rcgen::CertifiedIssuer::self_signed(ca, rcgen::KeyPair::generate().unwrap()).unwrap();
-    let leaf_key = rcgen::KeyPair::generate().unwrap();
-    let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
-        .unwrap()
-        .signed_by(&leaf_key, &ca)
-        .unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = Arc::new(
-        rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![leaf.der().clone(), ca.der().clone()],
-                rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
-            )
-            .unwrap(),
-    );
-    let server = Canned::start_with(
-        "https",
-        vec![
-            (
-                "/device",
-                Answer::json(
-                    200,
-                    json!({
-                        "device_code": "dc", "user_code": "WDJB-MJHT",
-                        "verification_uri": "https://127.0.0.1/verify",
-                        "expires_in": 60, "interval": 1,
-                    }),
-                ),
+    PrivateCa::serving(vec![
+        (
+            "/device",
+            Answer::json(
+                200,
+                json!({
+                    "device_code": "dc", "user_code": "WDJB-MJHT",
+                    "verification_uri": "https://127.0.0.1/verify",
+                    "expires_in": 60, "interval": 1,
+                }),
             ),
-            (
-                "/token",
-                Answer::json(200, json!({"access_token": "at", "token_type": "Bearer"})),
-            ),
-        ],
-        Box::new(move |tcp| {
-            let session = rustls::ServerConnection::new(tls.clone()).ok()?;
-            Some(Box::new(rustls::StreamOwned::new(session, tcp)) as Box<dyn Stream>)
-        }),
-    );
-    PrivateCa {
-        ca_pem: ca.pem(),
-        server,
-    }
+        ),
+        (
+            "/token",
+            Answer::json(200, json!({"access_token": "at", "token_type": "Bearer"})),
+        ),
+    ])
 }
 
 // Item 5: a private certificate authority is trusted when given, and only then.
