@@ -20,6 +20,20 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+/// Which certificate authorities https endpoints may be signed by.
+#[derive(Args, Clone, Default)]
+#[command(next_help_heading = "TLS")]
+pub struct TlsArgs {
+    /// Also trust the certificate authorities in this PEM file (a private CA, or the one of a
+    /// proxy that inspects TLS), next to the operating system's trust store. When
+    /// SSL_CERT_FILE or SSL_CERT_DIR is set, those are read instead of the system store
+    #[arg(long, global = true, value_name = "PEM", env = "SSL_CERT_FILE")]
+    pub ca_file: Option<PathBuf>,
 }
 
 /// The commands.

@@ -39,6 +39,10 @@ use args::{Cli, Command};
 fn main() -> ExitCode {
     // clap exits by itself on usage errors (status 2) and after --help or --version (0).
     let cli = Cli::parse();
+    if let Err(e) = transport::trust(&cli.tls) {
+        note!("error: {e}");
+        return e.exit_code();
+    }
     interrupt::install();
     let result = match &cli.command {
         Command::Login(args) => commands::login::run(args),

@@ -1,14 +1,37 @@
-//! HTTP: the blocking driver's preset agent, used for the flows and for discovery.
+//! HTTP: the blocking driver's preset agent, used for the flows and for discovery, trusting
+//! the operating system's certificate authorities and those of `--ca-file`.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use device_grant::http::{Request, header};
 use device_grant::{Config, Event, Flow, RefreshToken, TokenResponse};
-use device_grant_ureq::{Error, ureq};
+use device_grant_ureq::{Error, Trust, ureq};
 
+use crate::args::TlsArgs;
 use crate::exit::{CliError, Failure, Grant};
 use crate::interrupt;
+
+/// The TLS settings of every agent of the command, set once from the command line.
+static TLS: OnceLock<ureq::tls::TlsConfig> = OnceLock::new();
+
+/// Reads the certificate authorities to trust: the operating system's (the bundled Mozilla
+/// roots where the system has none, as in a bare container) and the PEM file of
+/// `--ca-file`, which must hold at least one certificate.
+pub fn trust(args: &TlsArgs) -> Result<(), CliError> {
+    let mut trust = Trust::os().unwrap_or_else(|_| Trust::bundled());
+    if let Some(path) = &args.ca_file {
+        let pem = std::fs::read(path).map_err(|e| {
+            CliError::usage(format!("cannot read --ca-file {}: {e}", path.display()))
+        })?;
+        trust = trust
+            .add_ca_pem(&pem)
+            .map_err(|e| CliError::usage(format!("--ca-file {}: {e}", path.display())))?;
+    }
+    // Set once, before any agent is built.
+    let _ = TLS.set(trust.tls_config());
+    Ok(())
+}
 
 /// The largest discovery document read. Real ones are a few kilobytes.
 const METADATA_LIMIT: usize = 256 * 1024;
@@ -34,10 +57,19 @@ impl Answer {
 }
 
 impl Http {
-    /// The driver's preset agent: no redirects, error statuses as answers, timeouts.
+    /// The driver's preset agent (no redirects, error statuses as answers, timeouts) with
+    /// the trust [`trust`] set up, or the operating system's.
     pub fn new() -> Self {
+        let tls = TLS.get_or_init(|| {
+            Trust::os()
+                .unwrap_or_else(|_| Trust::bundled())
+                .tls_config()
+        });
         Self {
-            agent: device_grant_ureq::agent(),
+            agent: device_grant_ureq::agent_config()
+                .tls_config(tls.clone())
+                .build()
+                .new_agent(),
         }
     }
 

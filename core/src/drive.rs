@@ -30,6 +30,75 @@ pub fn body_capacity(content_length: Option<u64>, read_limit: usize) -> usize {
     announced.min(read_limit).min(FIRST_BUFFER)
 }
 
+/// The least time a request is given, however close the deadline: a poll sent in the last
+/// moments still gets the answer a prompt server gives, and a client never sees a zero
+/// timeout (which some read as "no timeout").
+pub const MIN_REQUEST_TIME: Duration = Duration::from_secs(1);
+
+/// The timeouts of the phases of one exchange (connecting, sending, waiting, reading, as a
+/// driver's HTTP client counts them), shortened so that together they end by the deadline:
+/// a request sent with `time_left` to go must not hold the flow past it, since a stalled
+/// poll would otherwise overshoot the device code's expiry by a whole request timeout.
+///
+/// Phases run one after the other, so their sum is what one request can take. When it fits
+/// in `time_left` (or there is no deadline, `None`) they are returned as they are; otherwise
+/// each is scaled down in proportion, so that the sum is `time_left` (at least
+/// [`MIN_REQUEST_TIME`]). A phase that was zero stays zero.
+///
+/// ```
+/// # use std::time::Duration;
+/// let s = Duration::from_secs;
+/// // Plenty of time: unchanged.
+/// assert_eq!(device_grant::fit_timeouts([s(10), s(30)], Some(s(900))), [s(10), s(30)]);
+/// // 8 s left: 2 s to connect, 6 s for the rest.
+/// assert_eq!(device_grant::fit_timeouts([s(10), s(30)], Some(s(8))), [s(2), s(6)]);
+/// ```
+#[must_use]
+pub fn fit_timeouts<const N: usize>(
+    phases: [Duration; N],
+    time_left: Option<Duration>,
+) -> [Duration; N] {
+    let Some(left) = time_left else {
+        return phases;
+    };
+    let left = left.max(MIN_REQUEST_TIME);
+    let total: u128 = phases.iter().map(Duration::as_nanos).sum();
+    if total <= left.as_nanos() {
+        return phases;
+    }
+    phases.map(|phase| {
+        // total > left >= 1 s, so no division by zero, and the quotient is at most `phase`.
+        // Timeouts near `Duration::MAX` overflow the product: divide first then.
+        let scaled = phase.as_nanos().checked_mul(left.as_nanos()).map_or_else(
+            || phase.as_nanos() / (total / left.as_nanos()),
+            |product| product / total,
+        );
+        Duration::from_nanos(u64::try_from(scaled).unwrap_or(u64::MAX))
+    })
+}
+
+/// Whether `host`, as a URI names it (an IPv6 address in brackets), is this machine:
+/// 127.0.0.0/8, `::1` (also as `::ffff:127.x.y.z`) or `localhost`, the addresses the
+/// configuration lets plain http reach.
+///
+/// A driver never sends a request for such a host through a proxy: the proxy's loopback is
+/// another machine's, and the request (device code and client secret included) would be
+/// handed to it, in clear text for plain http.
+#[must_use]
+pub fn is_loopback_host(host: &str) -> bool {
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    match bare.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback(),
+        Ok(std::net::IpAddr::V6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        Err(_) => bare.eq_ignore_ascii_case("localhost"),
+    }
+}
+
 /// Why a driver's run returned no token. `E` is the HTTP client's error type.
 ///
 /// Nothing in it holds a device code, a token or a client secret: the flow keeps the bodies
@@ -192,6 +261,16 @@ impl<E> Driver<E> {
         &self.flow
     }
 
+    /// How long is left at `now` before the device code expires, once the flow knows it
+    /// (`None` before the device authorization answer, and for a refresh). A driver shortens
+    /// the timeouts of the request it sends to fit ([`fit_timeouts`]), so that a stalled poll
+    /// ends by the deadline instead of a request timeout after it.
+    pub fn time_left(&self, now: Instant) -> Option<Duration> {
+        self.flow
+            .deadline()
+            .map(|deadline| deadline.saturating_duration_since(now))
+    }
+
     /// How many bytes of a body to read at most: one past the flow's
     /// [body limit](Flow::body_limit), so that the flow sees a body that is too long, and no
     /// more, so that a large or endless body is never buffered.
@@ -269,6 +348,101 @@ impl<E> Driver<E> {
     pub fn woke(&mut self, now: Instant) {
         if let Err(e) = self.flow.handle_timeout(now) {
             self.fault = Some(e.to_string());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const fn s(secs: u64) -> Duration {
+        Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn timeouts_that_fit_are_kept() {
+        let phases = [s(10), s(5), s(5), s(15), s(5)];
+        assert_eq!(fit_timeouts(phases, None), phases);
+        assert_eq!(fit_timeouts(phases, Some(s(40))), phases);
+        assert_eq!(fit_timeouts(phases, Some(s(900))), phases);
+    }
+
+    #[test]
+    fn timeouts_shrink_in_proportion_to_end_by_the_deadline() {
+        let fitted = fit_timeouts([s(10), s(5), s(5), s(15), s(5)], Some(s(8)));
+        assert_eq!(fitted, [s(2), s(1), s(1), s(3), s(1)]);
+        let uneven = fit_timeouts([s(10), s(30)], Some(Duration::from_millis(8_500)));
+        assert!(uneven.iter().sum::<Duration>() <= Duration::from_millis(8_500));
+        assert!(uneven[0] < uneven[1], "{uneven:?}");
+    }
+
+    #[test]
+    fn a_request_at_or_past_the_deadline_still_gets_the_minimum() {
+        for left in [Duration::ZERO, Duration::from_millis(1)] {
+            let fitted = fit_timeouts([s(10), s(30)], Some(left));
+            assert_eq!(fitted.iter().sum::<Duration>(), MIN_REQUEST_TIME);
+            assert!(fitted.iter().all(|t| !t.is_zero()), "{fitted:?}");
+        }
+        assert_eq!(
+            fit_timeouts([Duration::ZERO, s(30)], Some(s(3))),
+            [Duration::ZERO, s(3)]
+        );
+        assert_eq!(
+            fit_timeouts([Duration::MAX, Duration::MAX], Some(s(2))),
+            [s(1), s(1)]
+        );
+        let huge = fit_timeouts([Duration::MAX, Duration::MAX], Some(Duration::MAX / 4));
+        assert!(huge.iter().all(|t| *t <= Duration::MAX / 4), "{huge:?}");
+    }
+
+    #[test]
+    fn the_time_left_counts_down_to_the_device_codes_expiry() {
+        let config = crate::Config::builder("client")
+            .device_endpoint("https://as.example/device")
+            .token_endpoint("https://as.example/token")
+            .build()
+            .unwrap();
+        let start = Instant::now();
+        let mut driver: Driver<()> = Driver::new(Flow::device(config, start));
+        assert_eq!(
+            driver.time_left(start),
+            None,
+            "no deadline before the answer"
+        );
+        let Step::Send(_) = driver.next(|_| {}) else {
+            panic!("the device request first")
+        };
+        let body = r#"{"device_code":"d","user_code":"U","verification_uri":"https://as.example/v","expires_in":8}"#;
+        driver.answered(Response::new(body.as_bytes()), start);
+        assert_eq!(driver.time_left(start), Some(s(8)));
+        assert_eq!(driver.time_left(start + s(3)), Some(s(5)));
+        assert_eq!(driver.time_left(start + s(60)), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for host in [
+            "127.0.0.1",
+            "127.9.8.7",
+            "[::1]",
+            "::1",
+            "localhost",
+            "LOCALHOST",
+            "[::ffff:127.0.0.1]",
+        ] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "128.0.0.1",
+            "[::2]",
+            "localhost.example",
+            "127.0.0.1.nip.io",
+            "",
+            "[]",
+            "10.0.0.1",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
         }
     }
 }

@@ -151,7 +151,8 @@ pub use config::{
 };
 pub use device::Prompt;
 pub use drive::{
-    CONNECT_TIMEOUT, Driver, REQUEST_TIMEOUT, RunError, Step, USER_AGENT, body_capacity,
+    CONNECT_TIMEOUT, Driver, MIN_REQUEST_TIME, REQUEST_TIMEOUT, RunError, Step, USER_AGENT,
+    body_capacity, fit_timeouts, is_loopback_host,
 };
 pub use error::{
     ConfigError, Endpoint, ErrorResponse, FlowError, InvalidResponse, Problem, TransportErrorKind,

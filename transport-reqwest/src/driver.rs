@@ -3,7 +3,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use device_grant::{Config, Driver, Event, Flow, RefreshToken, RunError, Step, TokenResponse};
+use device_grant::{
+    Config, Driver, Event, Flow, RefreshToken, RunError, Step, TokenResponse, fit_timeouts,
+};
 
 use crate::Error;
 use crate::client::{Client, shared};
@@ -15,6 +17,10 @@ use crate::exchange::{Urls, error_kind, execute};
 ///
 /// Transport failures while polling are handed to the flow, which backs off and keeps polling
 /// until the code expires (RFC 8628 §3.5); they end the run only when the flow cannot go on.
+///
+/// Once the device code's deadline is known, each request's time-out (the one set with
+/// [`ClientBuilder::timeout`](crate::ClientBuilder::timeout), or the preset's) is shortened
+/// to end by it: a stalled poll cannot outlast the code.
 ///
 /// Dropping the returned future cancels the flow: nothing is left running and no further
 /// request is sent. The future is `Send` when `on_event` is.
@@ -44,11 +50,20 @@ fn drive(
             let (exchange, wake) = match driver.next(&mut on_event) {
                 Step::Send(request) => {
                     let (urls, read_limit) = (&mut urls, driver.read_limit());
+                    // Set only when shorter than the client's own, which applies otherwise.
+                    let timeout = client.request_timeout().and_then(|whole| {
+                        let [fitted] = fit_timeouts([whole], driver.time_left(now()));
+                        (fitted < whole).then_some(fitted)
+                    });
                     // Boxed: the exchange's state (reqwest's response, the body so far) would
                     // be most of the run's, and it lives only while a request is out. One
                     // allocation a request is nothing next to the request.
                     let exchange = Box::pin(async move {
-                        execute(client, urls.request(request)?, read_limit).await
+                        let mut request = urls.request(request)?;
+                        if timeout.is_some() {
+                            *request.timeout_mut() = timeout;
+                        }
+                        execute(client, request, read_limit).await
                     });
                     (Some(exchange), None)
                 }

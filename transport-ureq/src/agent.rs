@@ -53,8 +53,13 @@ pub(crate) fn bounded(timeouts: &Timeouts) -> bool {
 ///
 /// With the `native-tls` feature alone, TLS goes through the platform's library.
 ///
-/// The proxy is taken from the environment (`HTTPS_PROXY`, `ALL_PROXY`, ...), as ureq does by
-/// default.
+/// The proxy is taken from the environment (`ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`, with
+/// `NO_PROXY`), as ureq does by default, SOCKS proxies (`socks5://`, `socks4://`, ...)
+/// included. Requests for loopback hosts never go through a proxy, whatever the settings (see
+/// [`send`](crate::send)).
+///
+/// The trusted certificate authorities are the Mozilla roots bundled with ureq; for the
+/// operating system's or a private one, set [`Trust::tls_config`](crate::Trust::tls_config).
 pub fn agent_config() -> ConfigBuilder<AgentScope> {
     let builder = ureq::Agent::config_builder()
         .max_redirects(0)
@@ -67,11 +72,16 @@ pub fn agent_config() -> ConfigBuilder<AgentScope> {
         .user_agent(device_grant::USER_AGENT);
     // ureq picks rustls unless told otherwise, even when it is not compiled in.
     #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
-    let builder = builder.tls_config(
-        ureq::tls::TlsConfig::builder()
-            .provider(ureq::tls::TlsProvider::NativeTls)
-            .build(),
-    );
+    let builder = builder.tls_config(tls_builder().build());
+    builder
+}
+
+/// ureq's TLS settings with the backend this crate's features choose.
+#[cfg(any(feature = "rustls", feature = "native-tls"))]
+pub(crate) fn tls_builder() -> ureq::tls::TlsConfigBuilder {
+    let builder = ureq::tls::TlsConfig::builder();
+    #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+    let builder = builder.provider(ureq::tls::TlsProvider::NativeTls);
     builder
 }
 

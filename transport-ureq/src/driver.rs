@@ -8,7 +8,7 @@ use device_grant::{Config, Driver, Event, Flow, RefreshToken, Step, TokenRespons
 use crate::Error;
 use crate::agent::shared;
 use crate::cancel::Cancel;
-use crate::exchange::send;
+use crate::exchange::send_within;
 use crate::transport_error::error_kind;
 
 /// Drives `flow` to its end: sends its requests through `agent`, sleeps the thread between
@@ -19,8 +19,9 @@ use crate::transport_error::error_kind;
 /// until the code expires (RFC 8628 §3.5); they end the run only when the flow cannot go on.
 ///
 /// Each request goes out the way [`send`](crate::send) sends it: no redirects, error statuses
-/// as answers, timeouts, the body read up to the flow's limit only, whatever `agent` is
-/// configured to do. [`agent`](crate::agent()) is the preset.
+/// as answers, timeouts, no proxy for loopback hosts, the body read up to the flow's limit
+/// only, whatever `agent` is configured to do. Once the device code's deadline is known, each
+/// request's timeouts are shortened to end by it: a stalled poll cannot outlast the code. [`agent`](crate::agent()) is the preset.
 ///
 /// To stop the run from another thread, use [`run_with_cancel`].
 pub fn run(
@@ -84,13 +85,16 @@ fn drive(
             driver.cancel();
         }
         match driver.next(&mut on_event) {
-            Step::Send(request) => match send(agent, request, driver.flow().body_limit()) {
-                Ok(response) => driver.answered(response, Instant::now()),
-                Err(error) => {
-                    let kind = error_kind(&error);
-                    driver.failed(error, kind, Instant::now());
+            Step::Send(request) => {
+                let time_left = driver.time_left(Instant::now());
+                match send_within(agent, request, driver.flow().body_limit(), time_left) {
+                    Ok(response) => driver.answered(response, Instant::now()),
+                    Err(error) => {
+                        let kind = error_kind(&error);
+                        driver.failed(error, kind, Instant::now());
+                    }
                 }
-            },
+            }
             Step::SleepUntil(at) => {
                 match cancel {
                     // Woken early by a cancel: the top of the loop ends the flow.

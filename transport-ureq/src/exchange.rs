@@ -2,6 +2,7 @@
 //! body limit plus one byte of the answer.
 
 use std::io::Read;
+use std::time::Duration;
 
 use device_grant::http::{Request, Response};
 
@@ -15,11 +16,15 @@ use crate::agent::{
 /// connection is closed instead of going back to the pool.
 ///
 /// Whatever `agent` is configured to do, this request is sent with redirects off, with error
-/// statuses returned as responses, and with timeouts: the agent's own, and where it sets none
-/// for a phase, the preset's ([`CONNECT_TIMEOUT`](crate::CONNECT_TIMEOUT) to connect,
-/// [`REQUEST_TIMEOUT`](crate::REQUEST_TIMEOUT) for the rest, split over the phases).
+/// statuses returned as responses, with timeouts (the agent's own, and where it sets none
+/// for a phase, the preset's: [`CONNECT_TIMEOUT`](crate::CONNECT_TIMEOUT) to connect,
+/// [`REQUEST_TIMEOUT`](crate::REQUEST_TIMEOUT) for the rest, split over the phases), and
+/// never through a proxy when its host is loopback
+/// ([`is_loopback_host`](device_grant::is_loopback_host)).
 ///
-/// This is what [`run`](crate::run) does for each request. Use it in a loop of your own: pass
+/// This is what [`run`](crate::run) does for each request, where it also shortens the
+/// timeouts to end by the device code's deadline ([`Driver::time_left`](device_grant::Driver::time_left)).
+/// Use it in a loop of your own: pass
 /// the answer to [`Flow::handle_response`](device_grant::Flow::handle_response), or the
 /// [`error_kind`](crate::error_kind) of the error to
 /// [`Flow::handle_transport_error`](device_grant::Flow::handle_transport_error), with
@@ -30,27 +35,60 @@ pub fn send(
     request: Request<Vec<u8>>,
     body_limit: usize,
 ) -> Result<Response<Vec<u8>>, ureq::Error> {
+    send_within(agent, request, body_limit, None)
+}
+
+/// [`send`], its phases shortened to end within `time_left` when there is less than they
+/// would take ([`device_grant::fit_timeouts`]).
+pub(crate) fn send_within(
+    agent: &ureq::Agent,
+    request: Request<Vec<u8>>,
+    body_limit: usize,
+    time_left: Option<Duration>,
+) -> Result<Response<Vec<u8>>, ureq::Error> {
     let config = agent.config();
     let timeouts = config.timeouts();
-    // The preset agent already sends requests this way; a request-level configuration would
-    // only cost a copy of the agent's.
-    let response =
-        if config.max_redirects() == 0 && !config.http_status_as_error() && bounded(&timeouts) {
-            agent.run(request)?
-        } else {
-            let request = agent
-                .configure_request(request)
-                .max_redirects(0)
-                .http_status_as_error(false)
-                // An agent without timeouts would let one silent server hold the flow forever.
-                .timeout_connect(timeouts.connect.or(Some(device_grant::CONNECT_TIMEOUT)))
-                .timeout_send_request(timeouts.send_request.or(Some(SEND_REQUEST_TIMEOUT)))
-                .timeout_send_body(timeouts.send_body.or(Some(SEND_BODY_TIMEOUT)))
-                .timeout_recv_response(timeouts.recv_response.or(Some(RECV_RESPONSE_TIMEOUT)))
-                .timeout_recv_body(timeouts.recv_body.or(Some(RECV_BODY_TIMEOUT)))
-                .build();
-            agent.run(request)?
-        };
+    // Per phase only: with a global or per-call timeout, ureq resolves every request's host on
+    // a thread of its own.
+    let phases = [
+        timeouts.connect.unwrap_or(device_grant::CONNECT_TIMEOUT),
+        timeouts.send_request.unwrap_or(SEND_REQUEST_TIMEOUT),
+        timeouts.send_body.unwrap_or(SEND_BODY_TIMEOUT),
+        timeouts.recv_response.unwrap_or(RECV_RESPONSE_TIMEOUT),
+        timeouts.recv_body.unwrap_or(RECV_BODY_TIMEOUT),
+    ];
+    let fitted = device_grant::fit_timeouts(phases, time_left);
+    let unproxied = config.proxy().is_some()
+        && request
+            .uri()
+            .host()
+            .is_some_and(device_grant::is_loopback_host);
+    // The preset agent already sends most requests this way; a request-level configuration
+    // costs a copy of the agent's, paid only near the deadline or with a proxy on loopback.
+    let as_configured = config.max_redirects() == 0
+        && !config.http_status_as_error()
+        && bounded(&timeouts)
+        && fitted == phases
+        && !unproxied;
+    let response = if as_configured {
+        agent.run(request)?
+    } else {
+        let [connect, send_request, send_body, recv_response, recv_body] = fitted;
+        let mut request = agent
+            .configure_request(request)
+            .max_redirects(0)
+            .http_status_as_error(false)
+            // An agent without timeouts would let one silent server hold the flow forever.
+            .timeout_connect(Some(connect))
+            .timeout_send_request(Some(send_request))
+            .timeout_send_body(Some(send_body))
+            .timeout_recv_response(Some(recv_response))
+            .timeout_recv_body(Some(recv_body));
+        if unproxied {
+            request = request.proxy(None);
+        }
+        agent.run(request.build())?
+    };
     let (parts, body) = response.into_parts();
     let read_limit = body_limit.saturating_add(1);
     let mut bytes = Vec::with_capacity(device_grant::body_capacity(

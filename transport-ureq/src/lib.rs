@@ -106,6 +106,8 @@ mod cancel;
 mod driver;
 mod exchange;
 mod transport_error;
+#[cfg(any(feature = "rustls", feature = "native-tls"))]
+mod trust;
 
 pub use agent::{agent, agent_config};
 pub use cancel::Cancel;
@@ -123,6 +125,8 @@ pub use driver::{authorize, refresh, run, run_with_cancel};
 pub type Error = device_grant::RunError<ureq::Error>;
 pub use exchange::send;
 pub use transport_error::error_kind;
+#[cfg(any(feature = "rustls", feature = "native-tls"))]
+pub use trust::Trust;
 
 // Both appear in this crate's API; re-exported so that versions always match.
 pub use device_grant;

@@ -5,6 +5,7 @@ mod cache;
 mod discovery;
 mod harness;
 mod help;
+mod hostile;
 mod login;
 mod outcomes;
 mod signals;
