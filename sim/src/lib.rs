@@ -96,6 +96,8 @@
 //! [`ServerConfig::enforce_interval`].
 
 mod app;
+#[cfg(feature = "server")]
+pub mod check;
 mod config;
 mod dialect;
 mod encoding;
