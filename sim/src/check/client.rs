@@ -17,6 +17,10 @@ use crate::{Dialect, Server};
 /// by a client must not take the kit's memory with it.
 const OUTPUT_LIMIT: u64 = 1024 * 1024;
 
+/// A client that broke this many rules is stopped: its MUSTs have failed
+/// already, and a runaway loop must not load the machine for the full limit.
+const ENOUGH_VIOLATIONS: usize = 5;
+
 /// The variables of the contract; inherited ones are removed first so that
 /// a value from the caller's shell never leaks into a scenario.
 const CONTRACT: [&str; 12] = [
@@ -70,7 +74,7 @@ pub(crate) fn run_scenario(scenario: &Scenario, options: &Options) -> Result<Vec
     );
     let referee = server.referee();
     server.shutdown();
-    let (exit, timed_out, elapsed) = match outcome {
+    let (exit, cut_short, elapsed) = match outcome {
         Ok(o) => o,
         Err(e) => {
             let _ = fs::remove_dir_all(&dir);
@@ -81,7 +85,7 @@ pub(crate) fn run_scenario(scenario: &Scenario, options: &Options) -> Result<Vec
     stderr.push_str(&read_capped(&stderr_copy));
     let run = Run {
         exit,
-        timed_out,
+        cut_short,
         stdout: read_capped(&stdout_path),
         stderr,
         referee,
@@ -111,7 +115,8 @@ pub(crate) fn run_scenario(scenario: &Scenario, options: &Options) -> Result<Vec
         .collect())
 }
 
-type Outcome = (Option<i32>, bool, Duration);
+/// Exit code, how the run was cut short (if it was), time taken.
+type Outcome = (Option<i32>, Option<String>, Duration);
 
 fn spawn_and_wait(
     scenario: &Scenario,
@@ -167,12 +172,21 @@ fn spawn_and_wait(
     loop {
         if let Some(status) = child.try_wait()? {
             stop_group(&mut child);
-            return Ok((status.code(), false, started.elapsed()));
+            return Ok((status.code(), None, started.elapsed()));
         }
-        if started.elapsed() >= limit {
+        let cut = if started.elapsed() >= limit {
+            Some(format!("was still running after {} s", limit.as_secs()))
+        } else if server.referee().violations().len() >= ENOUGH_VIOLATIONS {
+            Some(format!(
+                "was stopped after {ENOUGH_VIOLATIONS} rule breaches"
+            ))
+        } else {
+            None
+        };
+        if cut.is_some() {
             stop_group(&mut child);
             let _ = child.wait();
-            return Ok((None, true, started.elapsed()));
+            return Ok((None, cut, started.elapsed()));
         }
         std::thread::sleep(Duration::from_millis(10));
     }

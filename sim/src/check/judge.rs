@@ -9,7 +9,8 @@ use crate::{Ending, FlowInfo, RecordedRequest, Referee, RequestKind, Violation};
 pub(crate) struct Run {
     /// The exit code; `None` when killed (time limit) or ended by a signal.
     pub(crate) exit: Option<i32>,
-    pub(crate) timed_out: bool,
+    /// Why the kit stopped the client, if it did (time limit, runaway).
+    pub(crate) cut_short: Option<String>,
     pub(crate) stdout: String,
     /// The captured stderr and the `CLIENT_STDERR_FILE` copy, together.
     pub(crate) stderr: String,
@@ -25,11 +26,25 @@ pub(crate) type Judged = Result<String, String>;
 
 impl Run {
     fn ended(&self) -> String {
-        match (self.timed_out, self.exit) {
-            (true, _) => "did not end in time".to_owned(),
-            (false, Some(code)) => format!("exit {code}"),
-            (false, None) => "killed by a signal".to_owned(),
+        match (&self.cut_short, self.exit) {
+            (Some(why), _) => why.clone(),
+            (None, Some(code)) => format!("exited {code}"),
+            (None, None) => "was killed by a signal".to_owned(),
         }
+    }
+
+    /// The client's last stderr line (secrets masked, at most 100
+    /// characters), so that a failure explains itself in the table.
+    fn last_words(&self) -> String {
+        let Some(line) = self.stderr.lines().rev().find(|l| !l.trim().is_empty()) else {
+            return String::new();
+        };
+        let mut line = line.trim().to_owned();
+        for (_, secret) in self.secrets() {
+            line = line.replace(&secret, "[secret]");
+        }
+        let short: String = line.chars().take(100).collect();
+        format!(": {short}")
     }
 
     /// The values of `key=...` lines on stdout.
@@ -100,8 +115,9 @@ impl Run {
         let ending = self.flow().and_then(|f| f.ending);
         if self.exit != Some(0) {
             return Err(format!(
-                "expected a token, the client ended with {}",
-                self.ended()
+                "expected a token, the client {}{}",
+                self.ended(),
+                self.last_words()
             ));
         }
         match (tokens.iter().find(|t| !t.is_empty()), ending) {
@@ -115,10 +131,8 @@ impl Run {
 
     /// The client gave up without a token: a non-zero exit, no token line.
     pub(crate) fn gave_up(&self, what: &str) -> Judged {
-        if self.timed_out {
-            return Err(format!(
-                "{what}, the client was still running at the time limit"
-            ));
+        if let Some(why) = &self.cut_short {
+            return Err(format!("{what}, but the client {why}"));
         }
         if !self.values("access_token").is_empty() {
             return Err(format!("{what}, the client printed an access token"));
@@ -131,8 +145,8 @@ impl Run {
 
     /// Ended on its own (either way) without a token the server did not issue.
     pub(crate) fn survived(&self) -> Judged {
-        if self.timed_out {
-            return Err("still running at the time limit".to_owned());
+        if let Some(why) = &self.cut_short {
+            return Err(format!("the client {why}"));
         }
         if self.exit.is_none() {
             return Err("killed by a signal".to_owned());
