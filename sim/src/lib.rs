@@ -137,6 +137,8 @@
 //! [`ServerConfig::enforce_interval`].
 
 mod app;
+#[cfg(feature = "server")]
+pub mod check;
 mod config;
 mod dialect;
 pub mod drive;

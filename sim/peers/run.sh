@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Regenerates the peer table of sim/README.md and the raw results next to it
+# (sim/peers/results.json) from a fresh clone: builds the kit, this project's CLI and the
+# oauth2-rs peer (pinned by its own Cargo.lock), installs MSAL for Python (pinned in
+# msal/requirements.txt) in a venv, runs the kit against each client, and rewrites the table.
+# Needs cargo, python3 with venv, and the crates.io and PyPI registries. Takes ~10 minutes.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+peers="$root/sim/peers"
+out="$peers/out"
+mkdir -p "$out"
+target=${CARGO_TARGET_DIR:-$root/target}
+
+cargo build --locked -p device-grant-sim -p device-grant-cli
+# Copies: a shared target directory may be rebuilt from another tree meanwhile.
+mkdir -p "$out/bin"
+cp "$target/debug/device-grant-sim" "$target/debug/device-grant" "$out/bin/"
+kit="$out/bin/device-grant-sim"
+export DEVICE_GRANT="$out/bin/device-grant"
+(cd "$peers/oauth2-rs" && CARGO_TARGET_DIR="$target/peers" cargo build --release --locked)
+oauth2rs="$target/peers/release/oauth2-rs-peer"
+venv="$out/venv"
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install --quiet --disable-pip-version-check -r "$peers/msal/requirements.txt"
+
+run() { # name, kit options..., -- command...
+  local name=$1; shift
+  echo "== $name" >&2
+  "$kit" check --json "$out/$name.json" "$@" >"$out/$name.txt" 2>/dev/null || true
+  tail -1 "$out/$name.txt" >&2
+}
+run device-grant-cli -- "$root/sim/kit/device-grant-cli.sh"
+run reference-python -- python3 "$root/sim/kit/clients/reference.py"
+run oauth2-rs-reqwest --whole-seconds -- "$oauth2rs" reqwest
+run oauth2-rs-ureq --whole-seconds -- "$oauth2rs" ureq
+run msal-python --whole-seconds -- "$venv/bin/python" "$peers/msal/peer.py"
+
+python3 "$peers/table.py" "$out" "$peers/results.json" "$root/sim/README.md"
