@@ -237,12 +237,37 @@ pub fn predict(
     }
 }
 
+/// AWS's SSO OIDC answers in camelCase (`accessToken`, `expiresIn`): the checker reads each
+/// such member under its RFC name too, unless the body also has that name.
+fn snake_aliases(mut fields: Members) -> Members {
+    let camel: Vec<(String, Value)> = fields
+        .iter()
+        .filter(|(k, _)| k.bytes().any(|b| b.is_ascii_uppercase()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for (key, value) in camel {
+        let mut snake = String::with_capacity(key.len() + 4);
+        for c in key.chars() {
+            if c.is_ascii_uppercase() {
+                snake.push('_');
+                snake.push(c.to_ascii_lowercase());
+            } else {
+                snake.push(c);
+            }
+        }
+        fields.entry(snake).or_insert(value);
+    }
+    fields
+}
+
 /// The members of the body when the declared `Content-Type` settles how it reads: JSON that
 /// parses as an object, or a form body with at least one `=`.
 fn members(content_type: &str, body: &[u8]) -> Option<Members> {
     let media = content_type.split(';').next()?.trim().to_ascii_lowercase();
     if media == "application/json" || media.ends_with("+json") {
-        serde_json::from_slice::<Members>(body).ok()
+        serde_json::from_slice::<Members>(body)
+            .ok()
+            .map(snake_aliases)
     } else if media == "application/x-www-form-urlencoded" {
         let body = body.trim_ascii();
         if body.is_empty() || !body.contains(&b'=') {

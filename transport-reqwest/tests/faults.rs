@@ -63,9 +63,11 @@ async fn a_timed_out_poll_backs_off_and_the_flow_recovers() {
 #[tokio::test]
 async fn an_unreachable_device_endpoint_ends_the_flow_with_the_cause() {
     let port = closed_port().unwrap();
+    // One attempt: the retries themselves are the core's scenarios; this is about the cause.
     let config = Config::builder("client")
         .device_endpoint(format!("http://{port}/device"))
         .token_endpoint(format!("http://{port}/token"))
+        .device_retries(1, Duration::ZERO)
         .build()
         .unwrap();
     let (result, events) = run_device(config).await;
