@@ -13,6 +13,7 @@ use http::Response;
 use crate::answer::{self, Answer, ErrorCode};
 use crate::config::Config;
 use crate::device::{self, Prompt};
+use crate::dpop;
 use crate::error::{
     ConfigError, Endpoint, FlowError, InvalidResponse, Problem, TransportErrorKind, UsageError,
 };
@@ -156,6 +157,8 @@ pub struct Flow {
     next_id: RequestId,
     events: Vec<Event>,
     state: State,
+    /// DPoP's nonce and retry bookkeeping, when proofs are sent.
+    dpop: Option<dpop::Session>,
 }
 
 /// Each request's state keeps its request out in the same variant, so sending changes a
@@ -219,11 +222,13 @@ impl Flow {
     }
 
     fn new(config: Arc<Config>, now: Instant, state: State) -> Flow {
+        let dpop = config.dpop.as_ref().map(|_| dpop::Session::default());
         Flow {
             config,
             now,
             next_id: RequestId::FIRST,
             events: Vec::new(),
+            dpop,
             state,
         }
     }
@@ -315,6 +320,12 @@ impl Flow {
             }
         };
         self.next_id = id.next();
+        let mut send = send;
+        if let (Some(session), Some(config)) = (&self.dpop, &self.config.dpop)
+            && let Err(e) = session.attach(config, &mut send)
+        {
+            return self.finish(Err(FlowError::Dpop(e)));
+        }
         Output::Send { id, request: send }
     }
 
@@ -341,6 +352,17 @@ impl Flow {
             body.as_ref(),
             self.config.body_limit,
         );
+        if let Some(session) = &mut self.dpop
+            && session.answered(&parts.headers, &answer)
+        {
+            // RFC 9449 §8: the same request again, now, with the nonce; not a poll.
+            match &mut self.state {
+                State::Authorize(out) | State::Refresh(_, out) => *out = None,
+                State::Polling(p) => p.in_flight = None,
+                State::Done(_) | State::Transition => {}
+            }
+            return Ok(());
+        }
         self.transition(|flow, state| match state {
             State::Authorize(_) => flow.on_authorization(answer, now),
             State::Refresh(used, _) => flow.on_refresh(answer, used, now),
@@ -348,6 +370,9 @@ impl Flow {
             // `expect` let through only states with a request out.
             other @ (State::Done(_) | State::Transition) => other,
         });
+        if let (Some(config), State::Done(result)) = (&self.config.dpop, &mut self.state) {
+            dpop::check_binding(config, result);
+        }
         Ok(())
     }
 

@@ -131,8 +131,11 @@ mod answer;
 mod catalogue;
 mod config;
 mod device;
+mod dpop;
 mod drive;
 mod error;
+#[cfg(feature = "es256")]
+mod es256;
 mod flow;
 mod profile;
 mod request;
@@ -148,6 +151,7 @@ pub use config::{
     ClientAuth, Config, ConfigBuilder, DEFAULT_BODY_LIMIT, DEFAULT_INTERVAL, DEFAULT_MAX_BACKOFF,
 };
 pub use device::Prompt;
+pub use dpop::{DpopBinding, DpopError, DpopSigner, proof as dpop_proof, thumbprint_input};
 pub use drive::{
     CONNECT_TIMEOUT, Driver, REQUEST_TIMEOUT, RunError, Step, USER_AGENT, body_capacity,
 };
@@ -155,6 +159,8 @@ pub use error::{
     ConfigError, Endpoint, ErrorResponse, FlowError, InvalidResponse, Problem, TransportErrorKind,
     UriProblem, UsageError,
 };
+#[cfg(feature = "es256")]
+pub use es256::Es256Signer;
 pub use flow::{BackOffCause, Event, Flow, Output};
 pub use profile::{DEVICE_CODE_GRANT, Profile};
 pub use request_id::RequestId;

@@ -63,6 +63,9 @@ pub(crate) fn device_authorization(config: &Config, uri: &http::Uri) -> Request<
     if let Some(resource) = config.profile.resource() {
         form.pair("resource", resource);
     }
+    if let Some(dpop) = config.dpop.as_ref().filter(|d| d.send_jkt) {
+        form.pair("dpop_jkt", &dpop.thumbprint);
+    }
     let body = form.extra(&config.device_params).finish();
     post(config, uri, body)
 }
