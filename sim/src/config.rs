@@ -166,6 +166,7 @@ pub struct ServerConfig {
     pub(crate) tenant: String,
     pub(crate) script: Script,
     pub(crate) queued: Vec<Script>,
+    pub(crate) dpop: Option<crate::dpop::DpopMode>,
 }
 
 impl ServerConfig {
@@ -190,6 +191,7 @@ impl ServerConfig {
             tenant: "common".to_owned(),
             script: Script::approve_after_polls(1),
             queued: Vec::new(),
+            dpop: None,
         }
     }
 
@@ -237,6 +239,14 @@ impl ServerConfig {
     /// response carries no `refresh_token` and the old one stays valid.
     pub fn rotate_refresh_tokens(mut self, rotate: bool) -> Self {
         self.rotate_refresh_tokens = rotate;
+        self
+    }
+
+    /// DPoP mode (RFC 9449): every device authorization and token request needs a valid
+    /// ES256 proof, and issued tokens are bound to its key (`token_type` `DPoP`).
+    #[cfg(feature = "dpop")]
+    pub fn dpop(mut self, mode: crate::DpopMode) -> Self {
+        self.dpop = Some(mode);
         self
     }
 
