@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -11,6 +12,7 @@ use http::HeaderValue;
 use url::{Host, Url};
 
 use crate::catalogue::{DefaultAuth, Preset};
+use crate::dpop::{DpopConfig, DpopSigner};
 use crate::error::{ConfigError, Endpoint};
 use crate::profile::Profile;
 use crate::secret::ClientSecret;
@@ -66,6 +68,7 @@ pub struct Config {
     pub(crate) device_attempts: u32,
     pub(crate) device_retry_delay: Duration,
     pub(crate) allow_insecure_http: bool,
+    pub(crate) dpop: Option<DpopConfig>,
 }
 
 impl fmt::Debug for Config {
@@ -81,6 +84,7 @@ impl fmt::Debug for Config {
             .field("scopes", &self.scopes)
             .field("profile", &self.profile)
             .field("body_limit", &self.body_limit)
+            .field("dpop", &self.dpop)
             .finish_non_exhaustive()
     }
 }
@@ -153,6 +157,15 @@ impl Config {
     pub fn body_limit(&self) -> usize {
         self.body_limit
     }
+    /// The DPoP signer, when proofs are sent ([`ConfigBuilder::dpop`]).
+    pub fn dpop_signer(&self) -> Option<&Arc<dyn DpopSigner>> {
+        self.dpop.as_ref().map(|d| &d.signer)
+    }
+    /// The DPoP key's thumbprint (RFC 7638), when proofs are sent: the `jkt` tokens are
+    /// bound to.
+    pub fn dpop_thumbprint(&self) -> Option<&str> {
+        self.dpop.as_ref().map(|d| d.thumbprint.as_str())
+    }
 }
 
 /// Builds a [`Config`]; nothing is checked until [`ConfigBuilder::build`].
@@ -174,6 +187,21 @@ pub struct ConfigBuilder {
     device_retry_delay: Duration,
     allow_insecure_http: bool,
     secret_in_form: bool,
+    dpop: Option<SignerSlot>,
+    dpop_strict: bool,
+    dpop_jkt: bool,
+}
+
+/// The builder's signer, shown in `Debug` by its algorithm only.
+#[derive(Clone)]
+struct SignerSlot(Arc<dyn DpopSigner>);
+
+impl fmt::Debug for SignerSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("DpopSigner")
+            .field(&self.0.algorithm())
+            .finish()
+    }
 }
 
 impl ConfigBuilder {
@@ -195,6 +223,9 @@ impl ConfigBuilder {
             device_retry_delay: DEFAULT_DEVICE_RETRY_DELAY,
             allow_insecure_http: false,
             secret_in_form: false,
+            dpop: None,
+            dpop_strict: false,
+            dpop_jkt: false,
         }
     }
 
@@ -334,6 +365,32 @@ impl ConfigBuilder {
         self
     }
 
+    /// Sends a DPoP proof (RFC 9449) signed by `signer` with every request: the device
+    /// authorization request, every poll, every refresh. Tokens then come bound to the key
+    /// (`token_type` `DPoP`) from servers that support it; see
+    /// [`TokenResponse::dpop_binding`](crate::TokenResponse::dpop_binding). Use the same
+    /// signer to refresh: a public client's refresh token is bound to the key too.
+    pub fn dpop(mut self, signer: Arc<dyn DpopSigner>) -> Self {
+        self.dpop = Some(SignerSlot(signer));
+        self
+    }
+
+    /// With [`ConfigBuilder::dpop`], refuses a token that is not DPoP-bound: the flow ends
+    /// with [`DpopError::NotBound`](crate::DpopError::NotBound) instead of handing out a
+    /// bearer token.
+    pub fn dpop_strict(mut self) -> Self {
+        self.dpop_strict = true;
+        self
+    }
+
+    /// With [`ConfigBuilder::dpop`], adds `dpop_jkt` (the key's thumbprint, RFC 9449 §10)
+    /// to the device authorization request, for servers that bind the device code to the key
+    /// from there on (authentik); others ignore it or refuse the parameter.
+    pub fn dpop_jkt(mut self) -> Self {
+        self.dpop_jkt = true;
+        self
+    }
+
     /// Checks everything and builds the configuration.
     pub fn build(self) -> Result<Config, ConfigError> {
         if self.client_id.is_empty() {
@@ -357,6 +414,15 @@ impl ConfigBuilder {
                 ));
             }
         }
+        let dpop = match &self.dpop {
+            Some(SignerSlot(signer)) => Some(DpopConfig {
+                thumbprint: crate::dpop::validate(&**signer).map_err(ConfigError::Dpop)?,
+                signer: Arc::clone(signer),
+                strict: self.dpop_strict,
+                send_jkt: self.dpop_jkt,
+            }),
+            None => None,
+        };
         let basic_header = match &self.auth {
             ClientAuth::Basic(secret) => Some(basic_header(&self.client_id, secret)),
             _ => None,
@@ -377,6 +443,7 @@ impl ConfigBuilder {
             device_attempts: self.device_attempts.max(1),
             device_retry_delay: self.device_retry_delay,
             allow_insecure_http: insecure,
+            dpop,
         })
     }
 }

@@ -307,6 +307,8 @@ pub enum FlowError {
     Config(ConfigError),
     /// [`Flow::cancel`](crate::Flow::cancel) was called.
     Cancelled,
+    /// DPoP failed: the signer could not sign, or (strict mode) the token is not bound.
+    Dpop(crate::dpop::DpopError),
     /// The flow found itself in a state it cannot be in: a bug in this crate. Never expected;
     /// reported rather than guessed around.
     Internal,
@@ -371,6 +373,7 @@ impl fmt::Display for FlowError {
             }
             FlowError::Config(e) => write!(f, "invalid configuration: {e}"),
             FlowError::Cancelled => f.write_str("the flow was cancelled"),
+            FlowError::Dpop(e) => e.fmt(f),
             FlowError::Internal => f.write_str("internal error in the device-grant flow"),
         }
     }
@@ -380,6 +383,7 @@ impl std::error::Error for FlowError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             FlowError::Config(e) => Some(e),
+            FlowError::Dpop(e) => Some(e),
             _ => None,
         }
     }
@@ -411,6 +415,8 @@ pub enum ConfigError {
     EmptyClientId,
     /// A scope, parameter name or value cannot be sent (for example an empty name).
     InvalidParameter(String),
+    /// The DPoP signer's key cannot be used.
+    Dpop(crate::dpop::DpopError),
 }
 
 impl fmt::Display for ConfigError {
@@ -429,6 +435,7 @@ impl fmt::Display for ConfigError {
             }
             ConfigError::EmptyClientId => f.write_str("the client id is empty"),
             ConfigError::InvalidParameter(what) => write!(f, "invalid parameter: {what}"),
+            ConfigError::Dpop(e) => e.fmt(f),
         }
     }
 }

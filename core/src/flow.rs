@@ -14,6 +14,7 @@ use crate::answer::{self, Answer, ErrorCode};
 use crate::config::Config;
 use crate::data_centre;
 use crate::device::{self, Prompt};
+use crate::dpop;
 use crate::error::ErrorResponse;
 use crate::error::{
     ConfigError, Endpoint, FlowError, InvalidResponse, Problem, TransportErrorKind, UsageError,
@@ -162,6 +163,8 @@ pub struct Flow {
     next_id: RequestId,
     events: Vec<Event>,
     state: State,
+    /// DPoP's nonce and retry bookkeeping, when proofs are sent.
+    dpop: Option<dpop::Session>,
 }
 
 // One state per flow; boxing `Polling` would cost an allocation for nothing.
@@ -244,11 +247,13 @@ impl Flow {
     }
 
     fn new(config: Arc<Config>, now: Instant, state: State) -> Flow {
+        let dpop = config.dpop.as_ref().map(|_| dpop::Session::default());
         Flow {
             config,
             now,
             next_id: RequestId::FIRST,
             events: Vec::new(),
+            dpop,
             state,
         }
     }
@@ -353,6 +358,12 @@ impl Flow {
             }
         };
         self.next_id = id.next();
+        let mut send = send;
+        if let (Some(session), Some(config)) = (&self.dpop, &self.config.dpop)
+            && let Err(e) = session.attach(config, &mut send)
+        {
+            return self.finish(Err(FlowError::Dpop(e)));
+        }
         Output::Send { id, request: send }
     }
 
@@ -382,6 +393,18 @@ impl Flow {
             body.as_ref(),
             self.config.body_limit,
         );
+        if let Some(session) = &mut self.dpop
+            && session.answered(&parts.headers, &answer)
+        {
+            // RFC 9449 §8: the same request again, now, with the nonce; not a poll.
+            match &mut self.state {
+                State::Authorize(a) => a.in_flight = None,
+                State::Refresh(_, out) => *out = None,
+                State::Polling(p) => p.in_flight = None,
+                State::Done(_) | State::Transition => {}
+            }
+            return Ok(());
+        }
         self.transition(|flow, state| match state {
             State::Authorize(a) => flow.on_authorization(a, answer, now),
             State::Refresh(used, _) => flow.on_refresh(answer, used, now),
@@ -390,6 +413,9 @@ impl Flow {
             // `expect` let through only states with a request out.
             other @ (State::Done(_) | State::Transition) => other,
         });
+        if let (Some(config), State::Done(result)) = (&self.config.dpop, &mut self.state) {
+            dpop::check_binding(config, result);
+        }
         Ok(())
     }
 

@@ -132,8 +132,11 @@ mod catalogue;
 mod config;
 mod data_centre;
 mod device;
+mod dpop;
 mod drive;
 mod error;
+#[cfg(feature = "es256")]
+mod es256;
 mod flow;
 mod profile;
 mod request;
@@ -150,6 +153,7 @@ pub use config::{
     DEFAULT_DEVICE_RETRY_DELAY, DEFAULT_INTERVAL, DEFAULT_MAX_BACKOFF,
 };
 pub use device::Prompt;
+pub use dpop::{DpopBinding, DpopError, DpopSigner, proof as dpop_proof, thumbprint_input};
 pub use drive::{
     CONNECT_TIMEOUT, Driver, MIN_REQUEST_TIME, REQUEST_TIMEOUT, RunError, Step, USER_AGENT,
     body_capacity, fit_timeouts, is_loopback_host,
@@ -158,6 +162,8 @@ pub use error::{
     ConfigError, Endpoint, ErrorResponse, FlowError, InvalidResponse, Problem, TransportErrorKind,
     UriProblem, UsageError,
 };
+#[cfg(feature = "es256")]
+pub use es256::Es256Signer;
 pub use flow::{BackOffCause, Event, Flow, Output};
 pub use profile::{BodyEncoding, DEVICE_CODE_GRANT, NameCase, Profile, ScopeJoin, Shape};
 pub use request_id::RequestId;

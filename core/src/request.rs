@@ -164,6 +164,9 @@ pub(crate) fn device_authorization(config: &Config, uri: &http::Uri) -> Request<
     for (name, value) in shape.device_extra {
         params.pair(name, value);
     }
+    if let Some(dpop) = config.dpop.as_ref().filter(|d| d.send_jkt) {
+        params.pair("dpop_jkt", &dpop.thumbprint);
+    }
     params.resource(config).extra(&config.device_params);
     post(config, &params.finish(uri))
 }

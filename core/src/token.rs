@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
+use crate::dpop::DpopBinding;
 use crate::error::Problem;
 use crate::secret::{AccessToken, IdToken, RefreshToken};
 use crate::wire::{self, Fields};
@@ -22,6 +23,8 @@ pub struct TokenResponse {
     pub(crate) id_token: Option<IdToken>,
     pub(crate) received_at: Instant,
     pub(crate) extra: Map<String, Value>,
+    /// Whether the request that brought it carried a DPoP proof.
+    pub(crate) dpop_requested: bool,
 }
 
 impl TokenResponse {
@@ -33,6 +36,21 @@ impl TokenResponse {
     /// `token_type` as sent (`Bearer`, GitHub's `bearer`, ...).
     pub fn token_type(&self) -> &str {
         &self.token_type
+    }
+
+    /// Whether the access token is bound to the DPoP key: `token_type` `DPoP` (any case) is
+    /// [`DpopBinding::Bound`]; another type after proofs were sent is
+    /// [`DpopBinding::Unbound`], a downgrade worth reporting (refused by
+    /// [`ConfigBuilder::dpop_strict`](crate::ConfigBuilder::dpop_strict)). A token read back
+    /// with [`TokenResponse::from_json`] knows only its type.
+    pub fn dpop_binding(&self) -> DpopBinding {
+        if self.token_type.eq_ignore_ascii_case("DPoP") {
+            DpopBinding::Bound
+        } else if self.dpop_requested {
+            DpopBinding::Unbound
+        } else {
+            DpopBinding::NotRequested
+        }
     }
 
     /// `expires_in`, when the server sent it (numbers and numeric strings are both read).
@@ -177,6 +195,7 @@ pub(crate) fn parse(
         id_token,
         received_at,
         extra: fields.into_map(),
+        dpop_requested: false,
     })
 }
 

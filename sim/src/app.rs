@@ -14,6 +14,7 @@ use crate::dialect::{
     Ctx, DEVICE_GRANT, DeviceGrant, GrantProblem, OAuthError, Reply, Route, Tokens, device_reply,
     error_reply, token_reply,
 };
+use crate::dpop;
 use crate::encoding::{JsonObject, form_decode, html_escape, normalize_user_code};
 use crate::referee::{
     AuthProblem, Decision, Ending, Exposure, FlowId, RecordedRequest, RequestKind, Violation,
@@ -354,8 +355,14 @@ impl App {
             other_dc,
         };
         let plan = match self.dialect().route(&req.path) {
-            Route::Device => self.device(sh, &req),
-            Route::Token => self.token(sh, &req),
+            Route::Device => {
+                let plan = self.device(sh, &req);
+                dpop::stamp(self.config.dpop, sh, plan)
+            }
+            Route::Token => {
+                let plan = self.token(sh, &req);
+                dpop::stamp(self.config.dpop, sh, plan)
+            }
             Route::Register => self.register(&req),
             Route::ServerInfo => self.server_info(&req),
             Route::Page => self.page(sh, &req),
@@ -580,6 +587,16 @@ impl App {
         if *req.method != Method::POST {
             return Plan::Reply(method_not_allowed("POST"));
         }
+        let jkt = match dpop::check(
+            self.config.dpop,
+            sh,
+            req.idx,
+            req.parts,
+            &self.device_endpoint(),
+        ) {
+            Ok(jkt) => jkt,
+            Err(plan) => return plan,
+        };
         let d = self.dialect();
         let ctx = self.ctx(req, true);
         let expires_in = self.config.expires_in;
@@ -700,6 +717,7 @@ impl App {
             ending: None,
             expired_answers: 0,
         };
+        dpop::bind_device(sh, &device_code, jkt);
         sh.by_device_code
             .insert(device_code.clone(), sh.flows.len());
         sh.flows.push(flow);
@@ -740,9 +758,29 @@ impl App {
         if d == Dialect::Salesforce && req.form("response_type") == Some("device_code") {
             return self.device(sh, req);
         }
+        let jkt = match dpop::check(
+            self.config.dpop,
+            sh,
+            req.idx,
+            req.parts,
+            &self.token_endpoint(),
+        ) {
+            Ok(jkt) => jkt,
+            Err(plan) => return plan,
+        };
+        let code = req.form(d.poll_code_field());
+        if let Err(plan) = dpop::key_matches(sh, jkt.as_deref(), code, req.form("refresh_token")) {
+            return plan;
+        }
         match req.form("grant_type") {
-            Some(g) if g == d.poll_grant() => self.poll(sh, req),
-            Some("refresh_token") => self.refresh(sh, req),
+            Some(g) if g == d.poll_grant() => {
+                let plan = self.poll(sh, req);
+                dpop::issue(sh, jkt, plan)
+            }
+            Some("refresh_token") => {
+                let plan = self.refresh(sh, req);
+                dpop::issue(sh, jkt, plan)
+            }
             other => {
                 let ctx = self.ctx(req, false);
                 if let Err(problem) = self.authenticate(req) {

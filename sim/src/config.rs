@@ -210,6 +210,7 @@ pub struct ServerConfig {
     pub(crate) registration_lifetime: Duration,
     pub(crate) home_region: Option<String>,
     pub(crate) user_location: Option<String>,
+    pub(crate) dpop: Option<crate::dpop::DpopMode>,
 }
 
 impl ServerConfig {
@@ -239,6 +240,7 @@ impl ServerConfig {
             registration_lifetime: Duration::from_secs(7_858_800),
             home_region: None,
             user_location: None,
+            dpop: None,
         }
     }
 
@@ -286,6 +288,14 @@ impl ServerConfig {
     /// response carries no `refresh_token` and the old one stays valid.
     pub fn rotate_refresh_tokens(mut self, rotate: bool) -> Self {
         self.rotate_refresh_tokens = rotate;
+        self
+    }
+
+    /// DPoP mode (RFC 9449): every device authorization and token request needs a valid
+    /// ES256 proof, and issued tokens are bound to its key (`token_type` `DPoP`).
+    #[cfg(feature = "dpop")]
+    pub fn dpop(mut self, mode: crate::DpopMode) -> Self {
+        self.dpop = Some(mode);
         self
     }
 

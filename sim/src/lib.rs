@@ -141,6 +141,7 @@ mod app;
 pub mod check;
 mod config;
 mod dialect;
+mod dpop;
 pub mod drive;
 mod encoding;
 pub mod fixtures;
@@ -162,6 +163,9 @@ mod tests;
 pub use config::{
     Client, ClientAuthMethod, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Dialect, ServerConfig,
 };
+pub use dpop::DpopMode;
+#[cfg(feature = "dpop")]
+pub use dpop::TestSigner;
 pub use drive::{
     Answer, Options, Responder, Run, Scripted, Sent, drive, drive_inspect, drive_with,
 };

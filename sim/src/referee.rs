@@ -270,6 +270,13 @@ pub enum Violation {
         /// The target it requested.
         target: String,
     },
+    /// In DPoP mode, a request without a valid DPoP proof (RFC 9449 §4.3).
+    DpopProof {
+        /// Offending request.
+        request: usize,
+        /// What is wrong with it.
+        problem: String,
+    },
 }
 
 impl fmt::Display for Violation {
@@ -311,6 +318,9 @@ impl fmt::Display for Violation {
             ),
             Violation::RedirectFollowed { request, target } => {
                 write!(f, "request {request}: followed a redirect to {target}")
+            }
+            Violation::DpopProof { request, problem } => {
+                write!(f, "request {request}: DPoP proof refused: {problem}")
             }
         }
     }

@@ -31,7 +31,10 @@
 //!     `slow_down`);
 //! 12. after `cancel()` the next output is `Done(Err(Cancelled))`: nothing queued survives;
 //! 13. a success body with a non-empty `access_token` and `token_type` strings gives a
-//!     token, whatever its optional members.
+//!     token, whatever its optional members;
+//! 14. with DPoP configured, `use_dpop_nonce` with a `DPoP-Nonce` header is answered by the
+//!     same request again at once (not a poll: no interval applies, the count and the
+//!     waits stay as they were), once; a second one in a row ends the flow as `OAuth`.
 //!
 //! Rule 9's details (which member is wrong, verification URI safety) and rule 10's cap are
 //! checked by the fuzz harness, which knows the configuration's endpoints.
@@ -152,6 +155,9 @@ pub enum Prediction {
     Token(Members),
     /// A success body at the device authorization endpoint.
     Device(Members),
+    /// `use_dpop_nonce` with a `DPoP-Nonce` header, with DPoP configured and not already
+    /// the answer to the retry: send the same request again at once (rule 14).
+    DpopNonce,
 }
 
 /// An OAuth error body: its code and every member the server sent.
@@ -405,6 +411,9 @@ pub struct Rules {
     cause: Option<Cause>,
     done: Option<Result<TokenResponse, FlowError>>,
     breaches: Vec<Breach>,
+    /// Rule 14: the request to send again at once, and whether the one out is that retry.
+    retry: Option<Step>,
+    retried: bool,
 }
 
 impl Rules {
@@ -431,6 +440,8 @@ impl Rules {
             cause: None,
             done: None,
             breaches: Vec::new(),
+            retry: None,
+            retried: false,
         }
     }
 
@@ -563,6 +574,13 @@ impl Rules {
     fn send(&mut self, request: &http::Request<Vec<u8>>) {
         if self.outstanding.is_some() {
             self.breach(3, "a second request while one is out");
+        }
+        if let Some(step) = self.retry.take() {
+            // Rule 14: the nonce retry is not a poll; no interval applies to it.
+            self.retried = true;
+            self.outstanding = Some(step);
+            self.last_wait = None;
+            return;
         }
         let step = match self.grant {
             Grant::Refresh => {
@@ -796,6 +814,7 @@ impl Rules {
             Some(&[])
         } else {
             match (info.step, &info.prediction, info.transport) {
+                (_, Prediction::DpopNonce, _) => Some(&[]),
                 (Step::Device, Prediction::Device(_), None) => Some(&["UserCode"]),
                 // No telling whether the core read a code or a page worth retrying.
                 (Step::Device, Prediction::Unknown, None) => None,
@@ -811,6 +830,7 @@ impl Rules {
             }
         };
         let step = info.step;
+        let nonce = info.prediction == Prediction::DpopNonce;
         match want {
             Some(want) if kinds != want => {
                 let rule = if kinds.contains(&"SlowDown") || want.contains(&"SlowDown") {
@@ -839,7 +859,7 @@ impl Rules {
             }
             _ => {}
         }
-        if step == Step::Poll && !kinds.contains(&"BackOff") {
+        if step == Step::Poll && !kinds.contains(&"BackOff") && !nonce {
             // Pending and slow_down answers end a run of failures.
             self.failures = 0;
         }
@@ -868,6 +888,30 @@ impl Rules {
                 Prediction::Unknown,
             ),
         };
+        let first_nonce = !std::mem::take(&mut self.retried);
+        if first_nonce
+            && flow.config().dpop_signer().is_some()
+            && let Answer::Response(r) = answer
+            && r.headers().contains_key("dpop-nonce")
+            && matches!(&prediction, Prediction::OAuth(b) if b.code == "use_dpop_nonce")
+        {
+            if flow.is_done() {
+                self.breach(14, "use_dpop_nonce with a nonce ended the flow");
+            }
+            self.retry = Some(step);
+            self.answered = Some(Answered {
+                step,
+                at: now,
+                status,
+                transport,
+                retry_after: retry,
+                prediction: Prediction::DpopNonce,
+                events: Vec::new(),
+                settled: false,
+                ended: false,
+            });
+            return;
+        }
         let must_end = match (step, &prediction, transport) {
             (Step::Refresh, _, _) => Some(true),
             // Retried while attempts last, then the end.

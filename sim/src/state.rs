@@ -80,6 +80,8 @@ pub(crate) struct Shared {
     pub(crate) scripts: VecDeque<Script>,
     pub(crate) device_faults: VecDeque<Fault>,
     pub(crate) refresh_faults: VecDeque<Fault>,
+    /// DPoP mode's proofs and bound tokens.
+    pub(crate) dpop: crate::dpop::Ledger,
 }
 
 impl Shared {

@@ -7,7 +7,10 @@
 // and then runs until SIGTERM/SIGINT or until stdin reaches EOF.
 //
 // Env: PORT (default 0 = ephemeral), DEVICE_CODE_TTL (seconds, default 600),
-//      POLL_INTERVAL (seconds, default 1), IGNORE_STDIN=1 (do not exit on stdin EOF).
+//      POLL_INTERVAL (seconds, default 1), IGNORE_STDIN=1 (do not exit on stdin EOF),
+//      DPOP_NONCE=1 (every DPoP proof must carry the server's nonce, RFC 9449 section 8).
+// DPoP (features.dPoP) and token introspection (for confidential clients, to check the
+// binding server-side) are always on.
 // See README.md.
 
 import * as crypto from 'node:crypto';
@@ -35,6 +38,7 @@ function intEnv(name, fallback, min) {
 const PORT = intEnv('PORT', 0, 0);
 const DEVICE_CODE_TTL = intEnv('DEVICE_CODE_TTL', 600, 1);
 const POLL_INTERVAL = intEnv('POLL_INTERVAL', 1, 0);
+const DPOP_NONCE = process.env.DPOP_NONCE === '1';
 const HOST = '127.0.0.1';
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -96,6 +100,12 @@ const provider = new Provider(issuer, {
     // Built-in login (any login + any password) and consent pages; browser.mjs drives them.
     devInteractions: { enabled: true },
     deviceFlow: { enabled: true },
+    // On by default in 9.x; spelled out, with nonces on request.
+    dPoP: DPOP_NONCE
+      ? { enabled: true, nonceSecret: crypto.randomBytes(32), requireNonce: () => true }
+      : { enabled: true },
+    // The default policy lets a confidential client introspect its own tokens.
+    introspection: { enabled: true },
   },
   // Default policy, made explicit: a refresh token is issued iff the client
   // may use the refresh_token grant and the granted scope has offline_access.
@@ -146,6 +156,7 @@ process.stdout.write(`${JSON.stringify({
   token_endpoint: `${issuer}/token`,
   verification_uri: `${issuer}/device`,
   jwks_uri: `${issuer}/jwks`,
+  introspection_endpoint: `${issuer}/token/introspection`,
   device_code_ttl: DEVICE_CODE_TTL,
   interval: POLL_INTERVAL,
 })}\n`);

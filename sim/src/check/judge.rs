@@ -200,5 +200,6 @@ fn describe(v: &Violation) -> String {
             format!("the device code was sent in {place}")
         }
         Violation::RedirectFollowed { target, .. } => format!("followed a redirect to {target}"),
+        Violation::DpopProof { problem, .. } => format!("DPoP proof refused: {problem}"),
     }
 }

@@ -78,12 +78,18 @@ impl Provider {
     /// Starts a provider whose device codes live `ttl` seconds and that asks for polls every
     /// `interval` seconds.
     pub fn start(ttl: u64, interval: u64) -> Provider {
+        Provider::start_with(ttl, interval, &[])
+    }
+
+    /// As [`Provider::start`], with more settings of server.mjs in `env` (`DPOP_NONCE`).
+    pub fn start_with(ttl: u64, interval: u64, env: &[(&str, &str)]) -> Provider {
         let mut child = Command::new("node")
             .arg("server.mjs")
             .current_dir(oidc_dir())
             .env("PORT", "0")
             .env("DEVICE_CODE_TTL", ttl.to_string())
             .env("POLL_INTERVAL", interval.to_string())
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
