@@ -151,17 +151,17 @@ const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 #[must_use = "a flow does nothing until it is driven with `poll_output`"]
 pub struct Flow {
-    config: Arc<Config>,
-    now: Instant,
-    next_id: RequestId,
-    events: Vec<Event>,
-    state: State,
+    pub(crate) config: Arc<Config>,
+    pub(crate) now: Instant,
+    pub(crate) next_id: RequestId,
+    pub(crate) events: Vec<Event>,
+    pub(crate) state: State,
 }
 
 /// Each request's state keeps its request out in the same variant, so sending changes a
 /// field in place and never moves the state out.
 #[derive(Debug)]
-enum State {
+pub(crate) enum State {
     /// Asking for a device code; `Some` while the request is out.
     Authorize(Option<RequestId>),
     Polling(Polling),
@@ -174,14 +174,16 @@ enum State {
     Transition,
 }
 
-struct Polling {
+pub(crate) struct Polling {
     /// The form of every poll, built once; it holds the device code.
-    body: Vec<u8>,
-    deadline: Instant,
-    interval: Duration,
-    next_at: Instant,
-    in_flight: Option<RequestId>,
-    failures: u32,
+    pub(crate) body: Vec<u8>,
+    pub(crate) deadline: Instant,
+    pub(crate) interval: Duration,
+    pub(crate) next_at: Instant,
+    pub(crate) in_flight: Option<RequestId>,
+    pub(crate) failures: u32,
+    /// What the user was shown, kept so that a snapshot can show it again.
+    pub(crate) prompt: Box<Prompt>,
 }
 
 impl std::fmt::Debug for Polling {
@@ -218,7 +220,7 @@ impl Flow {
         Flow::new(config.into(), now, State::Refresh(refresh_token, None))
     }
 
-    fn new(config: Arc<Config>, now: Instant, state: State) -> Flow {
+    pub(crate) fn new(config: Arc<Config>, now: Instant, state: State) -> Flow {
         Flow {
             config,
             now,
@@ -475,6 +477,7 @@ impl Flow {
                 let interval = auth.interval.unwrap_or(self.config.default_interval);
                 let deadline = auth.prompt.expires_at;
                 let body = request::poll_body(&self.config, &auth.device_code);
+                let prompt = Box::new(auth.prompt.clone());
                 self.events.push(Event::UserCode(auth.prompt));
                 State::Polling(Polling {
                     body,
@@ -485,6 +488,7 @@ impl Flow {
                     next_at: now.checked_add(interval).unwrap_or(deadline),
                     in_flight: None,
                     failures: 0,
+                    prompt,
                 })
             }
             Err(problem) => done(Err(invalid(

@@ -138,6 +138,7 @@ mod request;
 mod request_id;
 mod safe_text;
 mod secret;
+mod snapshot;
 mod token;
 mod wire;
 
@@ -156,6 +157,7 @@ pub use profile::{DEVICE_CODE_GRANT, Profile};
 pub use request_id::RequestId;
 pub use safe_text::display_safe;
 pub use secret::{AccessToken, ClientSecret, DeviceCode, IdToken, RefreshToken};
+pub use snapshot::{SNAPSHOT_VERSION, Snapshot, SnapshotError};
 pub use token::TokenResponse;
 
 // The re-exported crates appear in this crate's API.
