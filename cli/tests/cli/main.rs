@@ -5,6 +5,7 @@ mod cache;
 mod discovery;
 mod harness;
 mod help;
+mod lifecycle;
 mod login;
 mod outcomes;
 mod signals;

@@ -117,5 +117,8 @@ fn ctrl_c_cancels_exits_130_and_stores_nothing() {
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .filter(|name| !name.ends_with(".lock"))
         .collect();
-    assert!(left.is_empty(), "a temporary file was left behind: {left:?}");
+    assert!(
+        left.is_empty(),
+        "a temporary file was left behind: {left:?}"
+    );
 }
