@@ -183,8 +183,10 @@ store = "keyring"
         assert_eq!(p.scopes, ["openid", "offline_access"]);
         assert_eq!(p.store_kind().unwrap(), BackendKind::Keyring);
         let mut server = ServerArgs::default();
-        let mut client = ClientArgs::default();
-        client.client_id = Some("from-the-command-line".into());
+        let mut client = ClientArgs {
+            client_id: Some("from-the-command-line".into()),
+            ..ClientArgs::default()
+        };
         p.apply(&mut server, &mut client);
         assert_eq!(server.tenant.as_deref(), Some("contoso.com"));
         assert_eq!(client.client_id.as_deref(), Some("from-the-command-line"));
