@@ -48,6 +48,11 @@ pub enum Command {
     /// Print a valid access token from the cache, refreshing it first when needed
     #[command(after_help = TOKEN_HELP)]
     Token(TokenArgs),
+    /// Show whether a profile (or cache) is signed in, until when, and where; never a secret
+    Status(StatusArgs),
+    /// Delete a profile's (or cache's) tokens, revoking the refresh token at the server when it
+    /// has a revocation endpoint
+    Logout(LogoutArgs),
     /// Sign in against a simulated authorization server on 127.0.0.1
     #[command(after_help = DEMO_HELP)]
     #[cfg(feature = "demo")]
@@ -56,6 +61,16 @@ pub enum Command {
 
 const LOGIN_HELP: &str = "\
 The prompt (where to go and the code to enter) goes to stderr; the token goes to stdout.
+
+Profiles: --profile NAME reads [profiles.NAME] from $XDG_CONFIG_HOME/device-grant/config.toml
+(or the file DEVICE_GRANT_CONFIG names), whose keys are this command's long option names
+with _ for - (provider, tenant, issuer, device_endpoint, token_endpoint, client_id,
+auth_method, resource, allow_insecure_http), scopes as an array, and store = \"file\" or
+\"keyring\". Options on the command line win. The client secret never goes in the file: set
+DEVICE_GRANT_CLIENT_SECRET. The tokens are stored under the profile's name.
+
+--no-wait prints the prompt, stores the pending sign-in and exits; --resume (with the same
+--profile or --cache) finishes it, polling no earlier than the server allows.
 
 Examples:
   device-grant login --provider microsoft --client-id ID --scope 'User.Read offline_access'
@@ -219,6 +234,19 @@ pub struct LoginOutput {
     #[arg(long, value_name = "FILE")]
     pub cache: Option<PathBuf>,
 
+    /// Use the profile NAME: its settings from the configuration file, its tokens in the
+    /// store
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Print the prompt, store the pending sign-in (needs --profile or --cache) and exit
+    #[arg(long, conflicts_with = "resume")]
+    pub no_wait: bool,
+
+    /// Finish the sign-in that `login --no-wait` stored (with the same --profile or --cache)
+    #[arg(long)]
+    pub resume: bool,
+
     /// Do not draw a QR code of the verification link
     #[arg(long)]
     pub no_qr: bool,
@@ -242,6 +270,10 @@ pub struct RefreshArgs {
     #[arg(long, value_name = "FILE")]
     pub cache: Option<PathBuf>,
 
+    /// Refresh the token set of this profile
+    #[arg(long, value_name = "NAME", conflicts_with = "refresh_token_stdin")]
+    pub profile: Option<String>,
+
     /// Read the refresh token from stdin instead of DEVICE_GRANT_REFRESH_TOKEN
     #[arg(long, conflicts_with = "cache")]
     pub refresh_token_stdin: bool,
@@ -256,12 +288,23 @@ pub struct RefreshArgs {
     pub client: ClientArgs,
 }
 
+/// Which stored token set: a profile, or a cache file.
+#[derive(Args, Clone, Default)]
+pub struct StoreArgs {
+    /// The token set written by `login --cache`
+    #[arg(long, value_name = "FILE")]
+    pub cache: Option<PathBuf>,
+
+    /// The token set of this profile (see `login --help`)
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+}
+
 /// `token`.
 #[derive(Args)]
 pub struct TokenArgs {
-    /// The token set written by `login --cache`
-    #[arg(long, value_name = "FILE")]
-    pub cache: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
 
     /// Refresh first when the token expires within this time (e.g. 90, 90s, 5m, 1h)
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
@@ -270,6 +313,36 @@ pub struct TokenArgs {
     /// What to print on stdout
     #[arg(long, value_enum, default_value_t = OutputFormat::Token)]
     pub output: OutputFormat,
+
+    #[command(flatten)]
+    pub secret: SecretArgs,
+}
+
+/// What `status` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    /// Lines for people
+    Text,
+    /// One JSON object
+    Json,
+}
+
+/// `status`.
+#[derive(Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// What to print on stdout
+    #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+    pub output: StatusFormat,
+}
+
+/// `logout`.
+#[derive(Args)]
+pub struct LogoutArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
 
     #[command(flatten)]
     pub secret: SecretArgs,

@@ -15,6 +15,8 @@ pub struct Metadata {
     pub device_authorization_endpoint: Option<String>,
     /// The token endpoint.
     pub token_endpoint: String,
+    /// RFC 7009 token revocation, when the server offers it (RFC 8414 §2).
+    pub revocation_endpoint: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -22,6 +24,14 @@ struct Document {
     issuer: Option<String>,
     device_authorization_endpoint: Option<String>,
     token_endpoint: Option<String>,
+    // A member of another type is treated as absent rather than failing discovery.
+    #[serde(default, deserialize_with = "lenient_string")]
+    revocation_endpoint: Option<String>,
+}
+
+fn lenient_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(value.as_str().filter(|s| !s.is_empty()).map(str::to_owned))
 }
 
 /// The two metadata locations, in the order they are tried.
@@ -59,6 +69,7 @@ pub fn parse(issuer: &str, body: &[u8]) -> Result<Metadata, String> {
     Ok(Metadata {
         device_authorization_endpoint: doc.device_authorization_endpoint.filter(|s| !s.is_empty()),
         token_endpoint,
+        revocation_endpoint: doc.revocation_endpoint,
     })
 }
 

@@ -18,16 +18,17 @@ macro_rules! note {
 }
 
 mod args;
-mod cache;
 mod commands;
 mod discovery;
 mod exit;
 mod interrupt;
 mod output;
+mod profiles;
 mod prompt;
 mod provider;
 mod qr;
 mod settings;
+mod tokens;
 mod transport;
 
 use std::process::ExitCode;
@@ -48,6 +49,8 @@ fn main() -> ExitCode {
         Command::Login(args) => commands::login::run(args),
         Command::Refresh(args) => commands::refresh::run(args),
         Command::Token(args) => commands::token::run(args),
+        Command::Status(args) => commands::status::run(args),
+        Command::Logout(args) => commands::logout::run(args),
         #[cfg(feature = "demo")]
         Command::Demo(args) => commands::demo::run(args),
     };

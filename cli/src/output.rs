@@ -4,10 +4,10 @@
 use std::io::{self, Write};
 use std::time::SystemTime;
 
+use device_grant_store::{TokenSet, unix_seconds};
 use serde_json::{Map, Value};
 
 use crate::args::OutputFormat;
-use crate::cache::TokenCache;
 use crate::exit::{CliError, Failure};
 
 /// Prints a token response as the server's JSON (secrets included, on purpose) or as the
@@ -22,37 +22,46 @@ pub fn print_response(
     }
 }
 
-/// Prints a cached token: the access token alone, or a JSON object in the form of a token
-/// response with `expires_in` counted from `now`.
-pub fn print_cached(
-    cache: &TokenCache,
+/// Prints a stored token: the access token alone, or a JSON object in the form of a token
+/// response with `expires_in` counted from `now` (and the refresh token when asked for).
+pub fn print_set(
+    set: &TokenSet,
     format: OutputFormat,
     now: SystemTime,
+    with_refresh_token: bool,
 ) -> Result<(), CliError> {
+    let Some(access) = set.access_token() else {
+        return Err(CliError::cache(
+            "the stored token set has no access token; run login",
+        ));
+    };
     match format {
-        OutputFormat::Token => print_line(cache.token.access_token().secret()),
-        OutputFormat::Json => print_line(&cached_json(cache, now).to_string()),
+        OutputFormat::Token => print_line(access.secret()),
+        OutputFormat::Json => {
+            let mut out = Map::new();
+            out.insert("access_token".into(), access.secret().into());
+            out.insert("token_type".into(), set.token_type().into());
+            if let Some(at) = set.expires_at() {
+                out.insert(
+                    "expires_in".into(),
+                    at.saturating_sub(unix_seconds(now)).into(),
+                );
+                out.insert("expires_at".into(), at.into());
+            }
+            if with_refresh_token && let Some(r) = set.refresh_token() {
+                out.insert("refresh_token".into(), r.secret().into());
+            }
+            if !set.scopes().is_empty() {
+                out.insert("scope".into(), set.scopes().join(" ").into());
+            }
+            print_line(&Value::Object(out).to_string())
+        }
     }
 }
 
-/// The cached token as a token-response-shaped JSON object.
-pub fn cached_json(cache: &TokenCache, now: SystemTime) -> Value {
-    let mut out = Map::new();
-    out.insert(
-        "access_token".into(),
-        cache.token.access_token().secret().into(),
-    );
-    out.insert("token_type".into(), cache.token.token_type().into());
-    if let Some(left) = cache.remaining(now) {
-        out.insert("expires_in".into(), left.as_secs().into());
-    }
-    if let Some(at) = cache.expires_at {
-        out.insert("expires_at".into(), at.into());
-    }
-    if !cache.scopes().is_empty() {
-        out.insert("scope".into(), cache.scopes().join(" ").into());
-    }
-    Value::Object(out)
+/// Prints one line on stdout.
+pub fn print_text(text: &str) -> Result<(), CliError> {
+    print_line(text)
 }
 
 fn print_line(text: &str) -> Result<(), CliError> {

@@ -50,6 +50,22 @@ impl Provider {
         self.preset().name
     }
 
+    /// The provider's RFC 7009 revocation endpoint, where it has one for these clients.
+    /// Microsoft and GitHub have none (GitHub revokes through its REST API, with the app's
+    /// credentials).
+    pub fn revocation_endpoint(self) -> Option<&'static str> {
+        match self {
+            Provider::Google => Some("https://oauth2.googleapis.com/revoke"),
+            Provider::Microsoft | Provider::AzureAdV1 | Provider::Github => None,
+            // Not in our provider notes: `logout` then says it only deleted the local set.
+            Provider::Twitch
+            | Provider::Amazon
+            | Provider::Salesforce
+            | Provider::Yandex
+            | Provider::Zoho => None,
+        }
+    }
+
     /// Whether the endpoints contain a tenant.
     pub fn has_tenant(self) -> bool {
         self.preset().has_tenant()

@@ -24,6 +24,10 @@ pub struct ClientSettings {
     pub device_endpoint: Option<String>,
     /// The token endpoint.
     pub token_endpoint: String,
+    /// Where `logout` revokes the refresh token (RFC 7009), when known from discovery or
+    /// the preset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint: Option<String>,
     /// The scopes requested at login, sent again with refreshes.
     #[serde(default)]
     pub scopes: Vec<String>,
@@ -82,6 +86,9 @@ impl ClientSettings {
             }
             None => (None, None),
         };
+        let mut revocation = provider
+            .and_then(Provider::revocation_endpoint)
+            .map(str::to_owned);
         let explicit_device = server.device_endpoint.clone();
         let explicit_token = server.token_endpoint.clone();
         if let Some(issuer) = &server.issuer {
@@ -95,6 +102,7 @@ impl ClientSettings {
             let metadata = discovery::discover(http, issuer, server.allow_insecure_http)?;
             device = metadata.device_authorization_endpoint.or(device);
             token = Some(metadata.token_endpoint);
+            revocation = metadata.revocation_endpoint.or(revocation);
         }
         device = explicit_device.or(device);
         token = explicit_token.or(token);
@@ -117,6 +125,7 @@ impl ClientSettings {
             auth_method,
             device_endpoint: device,
             token_endpoint,
+            revocation_endpoint: revocation,
             scopes: client
                 .scopes
                 .iter()

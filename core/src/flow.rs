@@ -21,7 +21,7 @@ use crate::error::{
 };
 use crate::request::{self, Prepared};
 use crate::request_id::RequestId;
-use crate::secret::RefreshToken;
+use crate::secret::{DeviceCode, RefreshToken};
 use crate::token::{self, TokenResponse};
 use crate::wire;
 
@@ -158,13 +158,13 @@ const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 #[must_use = "a flow does nothing until it is driven with `poll_output`"]
 pub struct Flow {
-    config: Arc<Config>,
-    now: Instant,
-    next_id: RequestId,
-    events: Vec<Event>,
-    state: State,
+    pub(crate) config: Arc<Config>,
+    pub(crate) now: Instant,
+    pub(crate) next_id: RequestId,
+    pub(crate) events: Vec<Event>,
+    pub(crate) state: State,
     /// DPoP's nonce and retry bookkeeping, when proofs are sent.
-    dpop: Option<dpop::Session>,
+    pub(crate) dpop: Option<dpop::Session>,
 }
 
 // One state per flow; boxing `Polling` would cost an allocation for nothing.
@@ -172,7 +172,7 @@ pub struct Flow {
 /// Each request's state keeps its request out in the same variant, so sending changes a
 /// field in place and never moves the state out.
 #[derive(Debug)]
-enum State {
+pub(crate) enum State {
     /// Asking for a device code.
     Authorize(Authorize),
     Polling(Polling),
@@ -187,28 +187,33 @@ enum State {
 
 /// The device authorization request, retried while it fails in a way worth retrying.
 #[derive(Debug, Default)]
-struct Authorize {
+pub(crate) struct Authorize {
     /// `Some` while the request is out.
-    in_flight: Option<RequestId>,
+    pub(crate) in_flight: Option<RequestId>,
     /// Requests sent so far.
-    attempts: u32,
+    pub(crate) attempts: u32,
     /// No retry before this.
-    next_at: Option<Instant>,
+    pub(crate) next_at: Option<Instant>,
 }
 
-struct Polling {
+pub(crate) struct Polling {
     /// Every poll's target and body, built once; the body holds the device code.
-    request: Prepared,
+    pub(crate) request: Prepared,
     /// Zoho's `other_dc`: the data centre to look up before the next poll; its request is
     /// `in_flight` while out.
-    lookup: Option<data_centre::Lookup>,
+    pub(crate) lookup: Option<data_centre::Lookup>,
     /// Whether polls already moved to another data centre (once per flow).
-    moved: bool,
-    deadline: Instant,
-    interval: Duration,
-    next_at: Instant,
-    in_flight: Option<RequestId>,
-    failures: u32,
+    pub(crate) moved: bool,
+    pub(crate) deadline: Instant,
+    pub(crate) interval: Duration,
+    pub(crate) next_at: Instant,
+    pub(crate) in_flight: Option<RequestId>,
+    pub(crate) failures: u32,
+    /// What the user was shown, kept so that a snapshot can show it again.
+    pub(crate) prompt: Box<Prompt>,
+    /// Kept apart from the prepared poll, whose encoding depends on the dialect, so that a
+    /// snapshot can carry it.
+    pub(crate) device_code: DeviceCode,
 }
 
 impl std::fmt::Debug for Polling {
@@ -246,7 +251,7 @@ impl Flow {
         Flow::new(config.into(), now, State::Refresh(refresh_token, None))
     }
 
-    fn new(config: Arc<Config>, now: Instant, state: State) -> Flow {
+    pub(crate) fn new(config: Arc<Config>, now: Instant, state: State) -> Flow {
         let dpop = config.dpop.as_ref().map(|_| dpop::Session::default());
         Flow {
             config,
@@ -589,6 +594,7 @@ impl Flow {
                 let deadline = auth.prompt.expires_at;
                 let request =
                     request::poll(&self.config, &auth.device_code, auth.prompt.user_code());
+                let prompt = Box::new(auth.prompt.clone());
                 self.events.push(Event::UserCode(auth.prompt));
                 State::Polling(Polling {
                     request,
@@ -601,6 +607,8 @@ impl Flow {
                     next_at: now.checked_add(interval).unwrap_or(deadline),
                     in_flight: None,
                     failures: 0,
+                    prompt,
+                    device_code: auth.device_code,
                 })
             }
             Err(problem) => done(Err(invalid(

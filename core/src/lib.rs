@@ -143,6 +143,7 @@ mod request;
 mod request_id;
 mod safe_text;
 mod secret;
+mod snapshot;
 mod token;
 mod wire;
 
@@ -169,6 +170,7 @@ pub use profile::{BodyEncoding, DEVICE_CODE_GRANT, NameCase, Profile, ScopeJoin,
 pub use request_id::RequestId;
 pub use safe_text::display_safe;
 pub use secret::{AccessToken, ClientSecret, DeviceCode, IdToken, RefreshToken};
+pub use snapshot::{SNAPSHOT_VERSION, Snapshot, SnapshotError};
 pub use token::TokenResponse;
 
 // The re-exported crates appear in this crate's API.

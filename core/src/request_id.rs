@@ -9,6 +9,11 @@ impl RequestId {
     /// The first id of a flow.
     pub(crate) const FIRST: RequestId = RequestId(0);
 
+    /// An id from its number (a resumed flow carries on where the snapshot left off).
+    pub(crate) fn from_number(n: u64) -> RequestId {
+        RequestId(n)
+    }
+
     /// The number, for logs.
     #[must_use]
     pub fn get(self) -> u64 {

@@ -354,20 +354,26 @@ impl App {
             path,
             other_dc,
         };
-        let plan = match self.dialect().route(&req.path) {
-            Route::Device => {
+        // RFC 7009 revocation is the same for every dialect here.
+        let route = match req.path.as_str() {
+            "/revoke" => None,
+            path => Some(self.dialect().route(path)),
+        };
+        let plan = match route {
+            None => self.revoke(sh, &req),
+            Some(Route::Device) => {
                 let plan = self.device(sh, &req);
                 dpop::stamp(self.config.dpop, sh, plan)
             }
-            Route::Token => {
+            Some(Route::Token) => {
                 let plan = self.token(sh, &req);
                 dpop::stamp(self.config.dpop, sh, plan)
             }
-            Route::Register => self.register(&req),
-            Route::ServerInfo => self.server_info(&req),
-            Route::Page => self.page(sh, &req),
-            Route::Discovery => self.discovery(sh, &req),
-            Route::Unknown => Plan::Reply(text(StatusCode::NOT_FOUND, "not found\n")),
+            Some(Route::Register) => self.register(&req),
+            Some(Route::ServerInfo) => self.server_info(&req),
+            Some(Route::Page) => self.page(sh, &req),
+            Some(Route::Discovery) => self.discovery(sh, &req),
+            Some(Route::Unknown) => Plan::Reply(text(StatusCode::NOT_FOUND, "not found\n")),
         };
         self.scan_exposure(sh, idx, body);
         let record = &mut sh.requests[idx];
@@ -1111,10 +1117,28 @@ impl App {
                 "token_endpoint",
                 format!("{}{}", self.base_url, d.token_path(&self.config.tenant)),
             )
+            .field("revocation_endpoint", format!("{}/revoke", self.base_url))
             .field("grant_types_supported", grants)
             .field("token_endpoint_auth_methods_supported", methods)
             .field("response_types_supported", vec!["code"])
             .finish()
+    }
+
+    /// RFC 7009: the answer is 200 whether or not the token was known (§2.2). The referee
+    /// records the request, so tests can check what the client sent.
+    fn revoke(&self, sh: &mut Shared, req: &Req<'_>) -> Plan {
+        sh.requests[req.idx].kind = RequestKind::Revocation;
+        if *req.method != Method::POST {
+            return Plan::Reply(text(StatusCode::METHOD_NOT_ALLOWED, "use POST\n"));
+        }
+        if req.form("token").is_none() {
+            return Plan::Reply(Reply::new(
+                StatusCode::BAD_REQUEST,
+                "application/json",
+                r#"{"error":"invalid_request","error_description":"token is required"}"#,
+            ));
+        }
+        Plan::Reply(Reply::new(StatusCode::OK, "application/json", "{}"))
     }
 
     fn discovery(&self, sh: &mut Shared, req: &Req<'_>) -> Plan {

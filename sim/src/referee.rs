@@ -35,6 +35,8 @@ pub enum RequestKind {
     VerificationPage,
     /// A discovery document.
     Discovery,
+    /// A token revocation request (RFC 7009) at `/revoke`.
+    Revocation,
     /// Nothing is served at that path.
     Unknown,
 }

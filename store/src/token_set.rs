@@ -20,6 +20,10 @@ pub struct ClientInfo {
     /// The device authorization endpoint, for signing in again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_endpoint: Option<String>,
+    /// The token revocation endpoint (RFC 7009), when the server has one: where signing out
+    /// revokes the refresh token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint: Option<String>,
     /// The client identifier.
     pub client_id: String,
     /// The client authentication method's name (`none`, `client_secret_basic`, ...). The

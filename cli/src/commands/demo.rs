@@ -67,6 +67,9 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
             output: args.output,
             // The server stops with the demo: a cache pointing at it would be of no use.
             cache: None,
+            profile: None,
+            no_wait: false,
+            resume: false,
             no_qr: args.no_qr,
         },
     };

@@ -1,13 +1,13 @@
-//! `device-grant refresh`: the refresh-token grant, from a cache or from the options.
+//! `device-grant refresh`: the refresh-token grant, for a stored token set or from the
+//! options.
 
 use std::io::{self, Read};
-use std::path::Path;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
-use device_grant::{RefreshToken, TokenResponse};
+use device_grant::RefreshToken;
 
-use crate::args::{REFRESH_TOKEN_ENV, RefreshArgs};
-use crate::cache::{self, TokenCache};
+use crate::args::{REFRESH_TOKEN_ENV, RefreshArgs, StoreArgs};
+use crate::commands::store_of;
 use crate::exit::CliError;
 use crate::output;
 use crate::settings::{ClientSettings, Needs};
@@ -25,67 +25,40 @@ pub fn run(args: &RefreshArgs) -> Result<(), CliError> {
             "--param adds to the device authorization request of login only",
         ));
     }
-    match &args.cache {
-        Some(path) => {
-            let client = &args.client;
-            if args.server.any()
-                || client.auth_method.is_some()
-                || !client.scopes.is_empty()
-                || client.resource.is_some()
-            {
-                return Err(CliError::usage(
-                    "with --cache, the server and client settings come from the cache; drop the other options (except the client secret)",
-                ));
-            }
-            let previous = cache::load(path)?;
-            if let Some(id) = &client.client_id
-                && *id != previous.client.client_id
-            {
+    if args.cache.is_some() || args.profile.is_some() {
+        let client = &args.client;
+        if args.server.any()
+            || client.auth_method.is_some()
+            || !client.scopes.is_empty()
+            || client.resource.is_some()
+        {
+            return Err(CliError::usage(
+                "with --cache or --profile, the server and client settings come from the stored token set; drop the other options (except the client secret)",
+            ));
+        }
+        let store = store_of(&StoreArgs {
+            cache: args.cache.clone(),
+            profile: args.profile.clone(),
+        })?;
+        if let Some(id) = &client.client_id {
+            let stored = store.require()?;
+            if *id != stored.client().client_id {
                 return Err(CliError::usage(format!(
-                    "the cache {} was written for client {}, not {id}",
-                    path.display(),
-                    previous.client.client_id
+                    "{} was written for client {}, not {id}",
+                    store.describe(),
+                    stored.client().client_id
                 )));
             }
-            let (response, _) = refresh_cache(&http, path, &previous, secret)?;
-            output::print_response(&response, args.output)
         }
-        None => {
-            let settings =
-                ClientSettings::resolve(&args.server, &args.client, Needs::Refresh, &http)?;
-            let refresh_token = read_refresh_token(args.refresh_token_stdin)?;
-            let config = settings.config(secret, &[])?;
-            let response = http.refresh(config, refresh_token)?;
-            output::print_response(&response, args.output)
-        }
+        // Unconditional, under the store's lock like `token`.
+        let fresh = store.valid_token(Duration::MAX, secret)?;
+        return output::print_set(&fresh, args.output, SystemTime::now(), true);
     }
-}
-
-/// Refreshes the token set of a cache and writes the new one back; the old cache stays
-/// untouched when anything fails.
-pub fn refresh_cache(
-    http: &Http,
-    path: &Path,
-    previous: &TokenCache,
-    secret: Option<&str>,
-) -> Result<(TokenResponse, TokenCache), CliError> {
-    let Some(refresh_token) = previous.token.refresh_token().cloned() else {
-        return Err(CliError::cache(format!(
-            "the cache {} holds no refresh token (the server issued none); run login again",
-            path.display()
-        )));
-    };
-    let config = previous.client.config(secret, &[])?;
+    let settings = ClientSettings::resolve(&args.server, &args.client, Needs::Refresh, &http)?;
+    let refresh_token = read_refresh_token(args.refresh_token_stdin)?;
+    let config = settings.config(secret, &[])?;
     let response = http.refresh(config, refresh_token)?;
-    let next = TokenCache::from_response(
-        &response,
-        previous.client.clone(),
-        Some(previous),
-        SystemTime::now(),
-        Instant::now(),
-    );
-    cache::store(path, &next)?;
-    Ok((response, next))
+    output::print_response(&response, args.output)
 }
 
 fn read_refresh_token(from_stdin: bool) -> Result<RefreshToken, CliError> {

@@ -77,8 +77,13 @@ fn login_writes_a_private_cache_with_everything_needed_to_refresh() {
         let mode = fs::metadata(&path).expect("metadata").permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    // The temporary file was renamed, not left behind.
-    assert_eq!(fs::read_dir(dir.path()).expect("dir").count(), 1);
+    // The temporary file was renamed, not left behind; the store's lock file stays.
+    let mut names: Vec<String> = fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["token.json", "token.json.lock"]);
 }
 
 #[test]
@@ -223,12 +228,14 @@ fn a_failed_login_leaves_the_cache_intact() {
 }
 
 #[test]
-fn a_cache_in_a_missing_directory_is_refused_before_the_sign_in() {
+fn a_cache_that_cannot_be_written_is_refused_before_the_sign_in() {
     let server = start(Dialect::Rfc8628);
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("missing").join("token.json");
+    // Its directory would have to be a regular file: it can never be created.
+    fs::write(dir.path().join("file"), b"").expect("a file");
+    let path = dir.path().join("file").join("token.json");
     let out = run(login(&server).arg("--cache").arg(&path)).expect(7);
-    assert!(out.stderr.contains("does not exist"), "{}", out.stderr);
+    assert!(out.stderr.contains("not a directory"), "{}", out.stderr);
     // Nobody was asked to approve anything.
     assert!(server.referee().requests().is_empty());
 }

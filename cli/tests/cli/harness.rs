@@ -22,6 +22,8 @@ pub fn bin() -> Command {
         "DEVICE_GRANT_CLIENT_ID",
         "DEVICE_GRANT_CLIENT_SECRET",
         "DEVICE_GRANT_REFRESH_TOKEN",
+        "DEVICE_GRANT_CONFIG",
+        "DEVICE_GRANT_HOME",
     ] {
         cmd.env_remove(var);
     }

@@ -6,6 +6,7 @@ mod discovery;
 mod harness;
 mod help;
 mod hostile;
+mod lifecycle;
 mod login;
 mod outcomes;
 mod signals;
