@@ -68,13 +68,25 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Runs `flow` to its end through `transport`, calling `on_prompt` with the user code.
 pub fn run(transport: Transport, flow: Flow, on_prompt: impl FnMut(&Prompt) + Send) -> Outcome {
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let seen = events.clone();
     let mut on_prompt = on_prompt;
-    let on_event = move |e: &Event| {
+    run_with_events(transport, flow, move |e| {
         if let Event::UserCode(p) = e {
             on_prompt(p);
         }
+    })
+}
+
+/// Runs `flow` to its end through `transport`, calling `on_event` with every event.
+pub fn run_with_events(
+    transport: Transport,
+    flow: Flow,
+    on_event: impl FnMut(&Event) + Send,
+) -> Outcome {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let mut each = on_event;
+    let on_event = move |e: &Event| {
+        each(e);
         seen.lock().unwrap().push(e.clone());
     };
     let (result, client_error) = match transport {

@@ -3,3 +3,4 @@
 
 pub mod drive;
 pub mod oidc;
+pub mod pyserver;
