@@ -242,8 +242,9 @@ pub enum TransportErrorKind {
     Timeout,
     /// The connection broke while sending or receiving (reset, closed early, truncated body).
     Io,
-    /// Anything else (TLS failure, protocol error). While polling this is retried like the
-    /// others until the device code expires; before, it ends the flow.
+    /// Anything else (a TLS failure such as an unknown certificate authority, a protocol
+    /// error). While polling this is retried like the others until the device code expires;
+    /// before, it ends the flow at once.
     Other,
 }
 

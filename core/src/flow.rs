@@ -425,8 +425,9 @@ impl Flow {
     }
 
     /// Hands in the failure of request `id` to get an answer. While polling this backs off
-    /// and keeps going until the code expires (RFC 8628 §3.5); for the device authorization
-    /// and refresh requests it ends the flow.
+    /// and keeps going until the code expires (RFC 8628 §3.5); the device authorization
+    /// request is retried a few times, except after [`TransportErrorKind::Other`] (a TLS or
+    /// protocol failure, which another try would meet again); a refresh ends the flow.
     pub fn handle_transport_error(
         &mut self,
         id: RequestId,
@@ -437,6 +438,13 @@ impl Flow {
         self.tick(now);
         let now = self.now;
         self.transition(|flow, state| match state {
+            State::Authorize(mut a) if kind == TransportErrorKind::Other => {
+                a.in_flight = None;
+                done(Err(FlowError::Transport {
+                    endpoint: Endpoint::DeviceAuthorization,
+                    kind,
+                }))
+            }
             State::Authorize(a) => {
                 flow.retry_authorization(a, BackOffCause::Transport(kind), None, now, || {
                     FlowError::Transport {

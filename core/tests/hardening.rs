@@ -568,3 +568,48 @@ fn retry_after_dates_in_all_three_formats() {
         assert_eq!(wait, Some(Duration::from_secs(40)), "{retry_after}");
     }
 }
+
+#[test]
+fn a_tls_failure_of_the_device_request_is_not_retried_but_a_broken_connection_is() {
+    let start = Instant::now();
+    // A TLS or protocol failure would meet the same certificate again: the flow ends.
+    let mut flow = Flow::device(config(), start);
+    let id = drain(&mut flow).sent.expect("the device request");
+    flow.handle_transport_error(id, TransportErrorKind::Other, start)
+        .unwrap();
+    let said = drain(&mut flow);
+    assert!(said.events.is_empty(), "{:?}", said.events);
+    assert!(
+        matches!(
+            said.done,
+            Some(Err(FlowError::Transport {
+                kind: TransportErrorKind::Other,
+                ..
+            }))
+        ),
+        "{:?}",
+        said.done
+    );
+
+    // A broken connection is worth another try, after a back-off.
+    let mut flow = Flow::device(config(), start);
+    let id = drain(&mut flow).sent.expect("the device request");
+    flow.handle_transport_error(id, TransportErrorKind::Io, start)
+        .unwrap();
+    let said = drain(&mut flow);
+    assert!(
+        matches!(
+            said.events.as_slice(),
+            [Event::BackOff {
+                cause: BackOffCause::Transport(TransportErrorKind::Io),
+                ..
+            }]
+        ),
+        "{:?}",
+        said.events
+    );
+    let at = said.wait_until.expect("a wait before the retry");
+    assert!(at > start);
+    flow.handle_timeout(at).unwrap();
+    assert!(drain(&mut flow).sent.is_some(), "the device request again");
+}

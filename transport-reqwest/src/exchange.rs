@@ -115,7 +115,11 @@ fn scrub(mut error: reqwest::Error) -> reqwest::Error {
 /// the answer was read, or something else. The flow backs off the same way for all of them and
 /// names them in events and errors.
 pub fn error_kind(error: &reqwest::Error) -> TransportErrorKind {
-    if error.is_timeout() {
+    if tls_failure(error) {
+        // A failed handshake (an unknown certificate authority, a bad certificate) is not a
+        // connection problem another try would mend.
+        TransportErrorKind::Other
+    } else if error.is_timeout() {
         TransportErrorKind::Timeout
     } else if error.is_connect() {
         TransportErrorKind::Connect
@@ -124,6 +128,27 @@ pub fn error_kind(error: &reqwest::Error) -> TransportErrorKind {
     } else {
         TransportErrorKind::Other
     }
+}
+
+/// rustls reports a failed handshake as an I/O error of kind `InvalidData` somewhere down
+/// the chain, possibly wrapped in another I/O error (whose `source` skips the wrapped one,
+/// so `get_ref` is looked at too).
+fn tls_failure(error: &reqwest::Error) -> bool {
+    fn invalid_data(io: &std::io::Error) -> bool {
+        io.kind() == std::io::ErrorKind::InvalidData
+            || io
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<std::io::Error>())
+                .is_some_and(invalid_data)
+    }
+    let mut source = std::error::Error::source(error);
+    while let Some(e) = source {
+        if e.downcast_ref::<std::io::Error>().is_some_and(invalid_data) {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// A reset or a broken pipe while sending shows up as a request error with an I/O error

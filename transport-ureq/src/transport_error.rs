@@ -29,6 +29,9 @@ fn io_kind(error: &io::Error) -> TransportErrorKind {
         | K::NetworkUnreachable
         | K::NetworkDown => TransportErrorKind::Connect,
         K::TimedOut | K::WouldBlock => TransportErrorKind::Timeout,
+        // rustls reports a failed handshake (an unknown certificate authority, a bad
+        // certificate) as invalid data: not a broken connection, and no retry mends it.
+        K::InvalidData => TransportErrorKind::Other,
         _ => TransportErrorKind::Io,
     }
 }
