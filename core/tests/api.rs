@@ -122,9 +122,9 @@ fn no_secret_in_any_debug_or_display() {
         let run = drive(
             Flow::device(config.clone(), t0),
             t0,
-            // The device request is retried; every attempt fails.
+            // The device request is retried after a broken connection; every attempt fails.
             (0..device_grant::DEFAULT_DEVICE_ATTEMPTS)
-                .map(|_| common::Reply::Transport(TransportErrorKind::Other))
+                .map(|_| common::Reply::Transport(TransportErrorKind::Io))
                 .collect::<Vec<_>>(),
             Duration::ZERO,
         );

@@ -243,29 +243,6 @@ pub fn predict(
     }
 }
 
-/// AWS's SSO OIDC answers in camelCase (`accessToken`, `expiresIn`): the checker reads each
-/// such member under its RFC name too, unless the body also has that name.
-fn snake_aliases(mut fields: Members) -> Members {
-    let camel: Vec<(String, Value)> = fields
-        .iter()
-        .filter(|(k, _)| k.bytes().any(|b| b.is_ascii_uppercase()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    for (key, value) in camel {
-        let mut snake = String::with_capacity(key.len() + 4);
-        for c in key.chars() {
-            if c.is_ascii_uppercase() {
-                snake.push('_');
-                snake.push(c.to_ascii_lowercase());
-            } else {
-                snake.push(c);
-            }
-        }
-        fields.entry(snake).or_insert(value);
-    }
-    fields
-}
-
 /// The members of the body when the declared `Content-Type` settles how it reads: JSON that
 /// parses as an object, or a form body with at least one `=`.
 fn members(content_type: &str, body: &[u8]) -> Option<Members> {
@@ -1094,7 +1071,12 @@ impl Rules {
 /// Whether a success body must give a token (rules 9 and 13): `access_token` and
 /// `token_type` are non-empty strings; optional members never cost the token.
 fn token_valid(fields: &Members) -> bool {
-    ["access_token", "token_type"]
+    // AWS's SSO OIDC answers in camelCase (PROVIDERS.md, AWS).
+    [("access_token", "accessToken"), ("token_type", "tokenType")]
         .iter()
-        .all(|name| matches!(fields.get(*name), Some(Value::String(s)) if !s.is_empty()))
+        .all(|(snake, camel)| {
+            [snake, camel]
+                .iter()
+                .any(|name| matches!(fields.get(**name), Some(Value::String(s)) if !s.is_empty()))
+        })
 }
