@@ -438,8 +438,7 @@ impl Flow {
         self.tick(now);
         let now = self.now;
         self.transition(|flow, state| match state {
-            State::Authorize(mut a) if kind == TransportErrorKind::Other => {
-                a.in_flight = None;
+            State::Authorize(_) if kind == TransportErrorKind::Other => {
                 done(Err(FlowError::Transport {
                     endpoint: Endpoint::DeviceAuthorization,
                     kind,

@@ -248,9 +248,7 @@ pub fn predict(
 fn members(content_type: &str, body: &[u8]) -> Option<Members> {
     let media = content_type.split(';').next()?.trim().to_ascii_lowercase();
     if media == "application/json" || media.ends_with("+json") {
-        serde_json::from_slice::<Members>(body)
-            .ok()
-            .map(snake_aliases)
+        serde_json::from_slice::<Members>(body).ok()
     } else if media == "application/x-www-form-urlencoded" {
         let body = body.trim_ascii();
         if body.is_empty() || !body.contains(&b'=') {
