@@ -53,6 +53,9 @@ pub enum Command {
     /// Delete a profile's (or cache's) tokens, revoking the refresh token at the server when it
     /// has a revocation endpoint
     Logout(LogoutArgs),
+    /// Print a DPoP proof for one request to an API, signed with the key of a `login --dpop`
+    #[command(after_help = DPOP_PROOF_HELP)]
+    DpopProof(DpopProofArgs),
     /// Sign in against a simulated authorization server on 127.0.0.1
     #[command(after_help = DEMO_HELP)]
     #[cfg(feature = "demo")]
@@ -104,6 +107,20 @@ Examples:
   device-grant token --cache ~/.cache/app-token.json --min-valid 10m
 
 Exit status: 0 success, 2 usage, 5 server error, 6 network, 7 cache (run login first).";
+
+const DPOP_PROOF_HELP: &str = "\
+The proof (RFC 9449 §4.2) names the method and the URL (without query and fragment) and
+carries the hash of the stored access token (ath); each proof is good for one request. The
+key itself is never printed. Print the token first, so that a refresh happens before the
+proof is made:
+
+Examples:
+  TOKEN=$(device-grant token --cache ~/.cache/app-token.json) &&
+    curl -H \"Authorization: DPoP $TOKEN\" \\
+      -H \"DPoP: $(device-grant dpop-proof --cache ~/.cache/app-token.json --url https://api.example.com/me)\" \\
+      https://api.example.com/me
+
+Exit status: 0 success, 2 usage, 7 cache (not signed in, or not with --dpop).";
 
 #[cfg(feature = "demo")]
 const DEMO_HELP: &str = "\
@@ -261,6 +278,12 @@ pub struct LoginArgs {
     pub client: ClientArgs,
     #[command(flatten)]
     pub output: LoginOutput,
+
+    /// Bind the tokens to a new key (DPoP, RFC 9449): every request of the sign-in and of
+    /// later refreshes carries a proof signed with it. The key is kept with the token set
+    /// (needs --profile or --cache); see `dpop-proof` for calling APIs with it
+    #[arg(long, conflicts_with_all = ["no_wait", "resume"], help_heading = "DPoP")]
+    pub dpop: bool,
 }
 
 /// `refresh`.
@@ -346,6 +369,25 @@ pub struct LogoutArgs {
 
     #[command(flatten)]
     pub secret: SecretArgs,
+}
+
+/// `dpop-proof`.
+#[derive(Args)]
+pub struct DpopProofArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// The HTTP method of the request the proof is for
+    #[arg(long, value_name = "METHOD", default_value = "GET")]
+    pub method: String,
+
+    /// The URL of the request the proof is for (query and fragment are left out of the proof)
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+
+    /// The nonce the API asked for in its DPoP-Nonce header
+    #[arg(long, value_name = "NONCE")]
+    pub nonce: Option<String>,
 }
 
 /// `demo`.

@@ -20,6 +20,7 @@ macro_rules! note {
 mod args;
 mod commands;
 mod discovery;
+mod dpop;
 mod exit;
 mod interrupt;
 mod output;
@@ -51,6 +52,7 @@ fn main() -> ExitCode {
         Command::Token(args) => commands::token::run(args),
         Command::Status(args) => commands::status::run(args),
         Command::Logout(args) => commands::logout::run(args),
+        Command::DpopProof(args) => commands::dpop_proof::run(args),
         #[cfg(feature = "demo")]
         Command::Demo(args) => commands::demo::run(args),
     };

@@ -152,6 +152,16 @@ impl ClientSettings {
         secret: Option<&str>,
         params: &[(String, String)],
     ) -> Result<Config, CliError> {
+        self.config_with_dpop(secret, params, None)
+    }
+
+    /// As [`ClientSettings::config`], with every request signed by the DPoP key `dpop`.
+    pub fn config_with_dpop(
+        &self,
+        secret: Option<&str>,
+        params: &[(String, String)],
+        dpop: Option<std::sync::Arc<dyn device_grant::DpopSigner>>,
+    ) -> Result<Config, CliError> {
         let auth = match (self.auth_method, secret) {
             (AuthMethod::None, _) => ClientAuth::None,
             (AuthMethod::Basic, Some(s)) => ClientAuth::Basic(ClientSecret::new(s)),
@@ -178,6 +188,9 @@ impl ClientSettings {
         }
         if self.allow_insecure_http {
             builder = builder.allow_insecure_http();
+        }
+        if let Some(signer) = dpop {
+            builder = builder.dpop(signer);
         }
         builder.build().map_err(|e| {
             let hint = if matches!(e, device_grant::ConfigError::InsecureEndpoint { .. }) {

@@ -171,7 +171,11 @@ fn refresh_set(old: &TokenSet, secret: Option<&str>) -> Result<TokenSet, (CliErr
         ));
     };
     let settings = settings_of(old).map_err(|e| (e, false))?;
-    let config = settings.config(secret, &[]).map_err(|e| (e, false))?;
+    // A DPoP sign-in refreshes with its own key: the refresh token may be bound to it.
+    let key = crate::dpop::stored(old).map_err(|e| (e, false))?;
+    let config = settings
+        .config_with_dpop(secret, &[], key.as_ref().map(crate::dpop::signer))
+        .map_err(|e| (e, false))?;
     let response = run_refresh(config, refresh_token)?;
     let mut new = old.refreshed(&response, SystemTime::now());
     remember_insecure(&mut new, &settings);

@@ -72,6 +72,8 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
             resume: false,
             no_qr: args.no_qr,
         },
+        // The demo keeps no token set for a key to live in.
+        dpop: false,
     };
 
     note!(

@@ -47,9 +47,19 @@ pub fn run(args: &LoginArgs) -> Result<(), CliError> {
         };
         return resume(args, &store, secret.as_deref());
     }
+    if args.dpop && store.is_none() {
+        return Err(CliError::usage(
+            "--dpop keeps the key with the tokens, which are useless without it: add --profile NAME or --cache FILE",
+        ));
+    }
     let http = Http::new();
     let settings = ClientSettings::resolve(&server, &client, Needs::DeviceFlow, &http)?;
-    let config = settings.config(secret.as_deref(), &client.params)?;
+    let key = args.dpop.then(crate::dpop::generate).transpose()?;
+    let config = settings.config_with_dpop(
+        secret.as_deref(),
+        &client.params,
+        key.as_ref().map(crate::dpop::signer),
+    )?;
 
     let mut reporter = Reporter::new(io::stderr().is_terminal(), !args.output.no_qr);
     if args.output.no_wait {
@@ -74,7 +84,7 @@ pub fn run(args: &LoginArgs) -> Result<(), CliError> {
     let result = http.device(config, |event| reporter.on_event(event));
     reporter.finish();
     let response = result?;
-    finish(args, store.as_ref(), &settings, &response)
+    finish(args, store.as_ref(), &settings, &response, key.as_deref())
 }
 
 /// Stores (first) and prints the token of a finished sign-in.
@@ -83,11 +93,16 @@ fn finish(
     store: Option<&Tokens>,
     settings: &ClientSettings,
     response: &TokenResponse,
+    dpop_key: Option<&device_grant::Es256Signer>,
 ) -> Result<(), CliError> {
     // Stored first and printed next, before any word on stderr: a closed stderr or a
     // Ctrl-C from here on must not lose the token. It is printed even when the store cannot
     // be written; the exit status still reports the store failure.
-    let stored = store.map(|s| s.save(&tokens::signed_in(settings, response)).map(|()| s));
+    let mut set = tokens::signed_in(settings, response);
+    if let Some(key) = dpop_key {
+        crate::dpop::keep(&mut set, key);
+    }
+    let stored = store.map(|s| s.save(&set).map(|()| s));
     let printed = output::print_response(response, args.output.output);
     match response.expires_in() {
         Some(lifetime) => note!(
@@ -95,6 +110,12 @@ fn finish(
             prompt::describe(lifetime)
         ),
         None => note!("Signed in."),
+    }
+    if dpop_key.is_some() && response.dpop_binding() != device_grant::DpopBinding::Bound {
+        note!(
+            "warning: the server issued a {} token, not bound to the key (it does not support DPoP)",
+            device_grant::display_safe(response.token_type())
+        );
     }
     printed?;
     match stored {
@@ -188,7 +209,7 @@ fn resume(args: &LoginArgs, store: &Tokens, secret: Option<&str>) -> Result<(), 
         });
     reporter.finish();
     match result {
-        Ok(response) => finish(args, Some(store), &settings, &response),
+        Ok(response) => finish(args, Some(store), &settings, &response, None),
         Err(e) => {
             let error = tokens::driver_error(&e, Grant::Device);
             // A denied or expired sign-in cannot be resumed again: clear the slot, keep any

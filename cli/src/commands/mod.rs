@@ -2,6 +2,7 @@
 
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod dpop_proof;
 pub mod login;
 pub mod logout;
 pub mod refresh;

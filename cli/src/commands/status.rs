@@ -49,6 +49,10 @@ fn describe(set: Option<&TokenSet>, now: SystemTime) -> Map<String, Value> {
         "has_refresh_token".into(),
         set.refresh_token().is_some().into(),
     );
+    out.insert("token_type".into(), set.token_type().into());
+    if let Some(binding) = dpop_binding(set) {
+        out.insert("dpop".into(), binding);
+    }
     out.insert("scopes".into(), set.scopes().to_vec().into());
     let c = set.client();
     out.insert("client_id".into(), c.client_id.clone().into());
@@ -82,6 +86,20 @@ fn describe(set: Option<&TokenSet>, now: SystemTime) -> Map<String, Value> {
     out
 }
 
+/// For a `login --dpop` set: whether its token is bound (`token_type` `DPoP`) and the key's
+/// thumbprint, which a server's `cnf.jkt` can be compared with. Never the key.
+fn dpop_binding(set: &TokenSet) -> Option<Value> {
+    set.dpop_key()?;
+    let jkt = crate::dpop::stored(set)
+        .ok()
+        .flatten()
+        .and_then(|k| crate::dpop::thumbprint(&k).ok());
+    Some(json!({
+        "bound": set.token_type().eq_ignore_ascii_case("DPoP"),
+        "jkt": jkt,
+    }))
+}
+
 fn text(report: &Map<String, Value>, location: &str) -> String {
     let mut lines = Vec::new();
     let signed_in = report["signed_in"].as_bool().unwrap_or(false);
@@ -111,6 +129,22 @@ fn text(report: &Map<String, Value>, location: &str) -> String {
             "no (sign in again when it expires)"
         };
         lines.push(format!("  refresh token:       {renew}"));
+    }
+    if let Some(d) = report.get("dpop") {
+        let jkt = d.get("jkt").and_then(Value::as_str);
+        lines.push(match (d.get("bound").and_then(Value::as_bool), jkt) {
+            (Some(true), Some(jkt)) => {
+                format!("  DPoP:                bound to the stored key (thumbprint {jkt})")
+            }
+            (_, None) => "  DPoP:                the stored key cannot be read; run login --dpop again".into(),
+            _ => format!(
+                "  DPoP:                key stored, but the server issued a {} token, not bound to it",
+                report
+                    .get("token_type")
+                    .and_then(Value::as_str)
+                    .map_or_else(String::new, |t| device_grant::display_safe(t).into_owned())
+            ),
+        });
     }
     for (label, name) in [
         ("client id:          ", "client_id"),

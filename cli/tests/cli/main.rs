@@ -3,6 +3,7 @@
 
 mod cache;
 mod discovery;
+mod dpop;
 mod harness;
 mod help;
 mod hostile;
