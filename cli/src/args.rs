@@ -115,10 +115,11 @@ key itself is never printed. Print the token first, so that a refresh happens be
 proof is made:
 
 Examples:
-  TOKEN=$(device-grant token --cache ~/.cache/app-token.json) &&
+  URL=https://api.example.com/me C=~/.cache/app-token.json
+  TOKEN=$(device-grant token --cache $C) &&
     curl -H \"Authorization: DPoP $TOKEN\" \\
-      -H \"DPoP: $(device-grant dpop-proof --cache ~/.cache/app-token.json --url https://api.example.com/me)\" \\
-      https://api.example.com/me
+      -H \"DPoP: $(device-grant dpop-proof --cache $C --url $URL)\" \"$URL\"
+  device-grant dpop-proof --cache $C --method POST --url $URL --nonce NONCE_FROM_THE_API
 
 Exit status: 0 success, 2 usage, 7 cache (not signed in, or not with --dpop).";
 
