@@ -144,16 +144,13 @@ impl Tokens {
                 .take()
                 .unwrap_or_else(|| CliError::new(Failure::Server, "the refresh failed"))),
             Err(StoreError::NotSignedIn { .. }) => Err(self.not_signed_in()),
-            Err(StoreError::RefreshRejected { .. }) => Err(CliError::new(
-                Failure::Server,
-                format!(
-                    "{}; run login again",
-                    failure.take().map_or_else(
-                        || "the server rejected the refresh token".to_owned(),
-                        |e| e.to_string()
-                    )
-                ),
-            )),
+            // The flow's own message already ends in the advice to sign in again.
+            Err(StoreError::RefreshRejected { .. }) => Err(failure.take().unwrap_or_else(|| {
+                CliError::new(
+                    Failure::Server,
+                    "the server rejected the refresh token; run login again",
+                )
+            })),
             Err(e) => Err(store_error(e)),
         }
     }
