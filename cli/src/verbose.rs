@@ -401,6 +401,32 @@ mod tests {
     }
 
     #[test]
+    fn an_exchange_reads_like_curl() {
+        let exchange = Exchange {
+            method: "POST".into(),
+            url: "https://e.example/token".into(),
+            sent_headers: vec![("authorization".into(), REDACTED.into())],
+            sent_body: "device_code=[redacted]".into(),
+            took: Duration::from_millis(42),
+            answer: Ok((400, Vec::new(), "{\"error\":\"slow_down\"}".into())),
+        };
+        assert_eq!(
+            exchange.lines(),
+            "> POST https://e.example/token\n> authorization: [redacted]\n\
+             > device_code=[redacted]\n< 400 (42 ms)\n< {\"error\":\"slow_down\"}\n"
+        );
+        let failed = Exchange {
+            answer: Err("connection refused".into()),
+            ..exchange
+        };
+        assert!(
+            failed
+                .lines()
+                .ends_with("< failed after 42 ms: connection refused\n")
+        );
+    }
+
+    #[test]
     fn credential_headers_are_redacted() {
         let mut map = HeaderMap::new();
         map.insert(
