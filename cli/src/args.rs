@@ -15,7 +15,7 @@ pub const REFRESH_TOKEN_ENV: &str = "DEVICE_GRANT_REFRESH_TOKEN";
 
 /// Sign in with the OAuth 2.0 device flow (RFC 8628) and keep the token fresh.
 #[derive(Parser)]
-#[command(name = "device-grant", version, after_help = EXIT_STATUS_HELP)]
+#[command(name = "device-grant", version, after_help = root_help())]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -23,6 +23,30 @@ pub struct Cli {
 
     #[command(flatten)]
     pub tls: TlsArgs,
+
+    #[command(flatten)]
+    pub diagnostics: DiagnosticArgs,
+}
+
+/// The end of the top-level `--help`: the JSON the command writes, the output style, then
+/// the exit statuses.
+fn root_help() -> String {
+    format!("{ROOT_HELP}\n{EXIT_STATUS_HELP}")
+}
+
+/// What goes to stderr besides the prompt.
+#[derive(Args, Clone, Copy, Default)]
+#[command(next_help_heading = "Diagnostics")]
+pub struct DiagnosticArgs {
+    /// Log each HTTP exchange on stderr: method, URL, status, time taken, headers and body,
+    /// with every token, code, secret and credential header replaced by [redacted]
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    /// Write the sign-in's events to stderr as JSON lines instead of the prompt for people
+    /// (for IDEs, agents and TUIs); see JSON EVENTS below
+    #[arg(long, global = true)]
+    pub json_events: bool,
 }
 
 /// Which certificate authorities https endpoints may be signed by.
@@ -60,7 +84,55 @@ pub enum Command {
     #[command(after_help = DEMO_HELP)]
     #[cfg(feature = "demo")]
     Demo(DemoArgs),
+    /// Print a shell completion script: bash, zsh, fish or powershell
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions(CompletionsArgs),
 }
+
+/// `completions`.
+#[derive(Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+const COMPLETIONS_HELP: &str = "\
+Examples:
+  device-grant completions bash > ~/.local/share/bash-completion/completions/device-grant
+  device-grant completions zsh > \"${fpath[1]}/_device-grant\"
+  device-grant completions fish > ~/.config/fish/completions/device-grant.fish
+  device-grant completions powershell >> $PROFILE";
+
+const ROOT_HELP: &str = concat!(
+    "TOKEN JSON (stdout of login, refresh and token with --output json):\n",
+    "  {\"access_token\": \"...\", \"token_type\": \"Bearer\", \"expires_in\": 3599,\n",
+    "   \"expires_at\": 1767225600, \"refresh_token\": \"...\", \"scope\": \"a b\", \"id_token\": \"...\"}\n",
+    "  expires_at is in Unix seconds, expires_in in seconds from now; both are left out when\n",
+    "  the server gave no lifetime. refresh_token (login and refresh only), scope and id_token\n",
+    "  appear when there is one.\n",
+    "\n",
+    "ERROR JSON (stdout, when --output json is given, instead of the token; the message also\n",
+    "goes to stderr; without the option a failure leaves stdout empty):\n",
+    "  {\"error\": {\"kind\": \"denied\", \"message\": \"...\", \"exit_code\": 3}}\n",
+    "  kind: other, usage, denied, expired, server, network, cache or interrupted.\n",
+    "\n",
+    "JSON EVENTS (stderr, one object per line, with --json-events):\n",
+    "  {\"event\": \"user_code\", \"user_code\": \"WDJB-MJHT\", \"verification_uri\": \"https://...\",\n",
+    "   \"verification_uri_complete\": \"https://...\" or null, \"expires_in\": 900,\n",
+    "   \"expires_at\": \"2026-01-01T00:15:00Z\"}\n",
+    "  {\"event\": \"slow_down\", \"interval\": 10.0}\n",
+    "  {\"event\": \"back_off\", \"delay\": 5.0, \"cause\": \"...\"}\n",
+    "  {\"event\": \"browser\", \"opened\": false, \"message\": \"...\"}\n",
+    "  {\"event\": \"done\", \"ok\": true, \"expires_at\": 1767225600}\n",
+    "  {\"event\": \"done\", \"ok\": false, \"error\": {\"kind\": ..., \"message\": ..., \"exit_code\": ...}}\n",
+    "  Durations are in seconds; no event carries a token, the device code or a secret.\n",
+    "  Other lines of stderr are left out. Consumers ignore members and events they do not know.\n",
+    "\n",
+    "OUTPUT STYLE: the QR code, colours and the live countdown are drawn only when stderr is\n",
+    "a terminal, NO_COLOR is unset or empty, and TERM is not \"dumb\"; otherwise stderr gets\n",
+    "plain lines.\n",
+);
 
 const LOGIN_HELP: &str = "\
 The prompt (where to go and the code to enter) goes to stderr; the token goes to stdout.
@@ -268,6 +340,11 @@ pub struct LoginOutput {
     /// Do not draw a QR code of the verification link
     #[arg(long)]
     pub no_qr: bool,
+
+    /// Open the verification page in the default browser (xdg-open, open or start); only
+    /// https pages, or http on loopback
+    #[arg(long)]
+    pub open: bool,
 }
 
 /// `login`.
@@ -420,6 +497,10 @@ pub struct DemoArgs {
     /// Do not draw a QR code of the verification link
     #[arg(long)]
     pub no_qr: bool,
+
+    /// Open the verification page in the default browser
+    #[arg(long)]
+    pub open: bool,
 }
 
 fn parse_param(raw: &str) -> Result<(String, String), String> {
@@ -429,25 +510,18 @@ fn parse_param(raw: &str) -> Result<(String, String), String> {
     }
 }
 
-/// Reads `90`, `90s`, `5m` or `1h`.
+/// Reads `90` (seconds), `90s`, `5m`, `1h` or a combination such as `1h 30m`.
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let raw = raw.trim();
-    let (number, unit) = match raw.find(|c: char| !c.is_ascii_digit()) {
-        Some(at) => raw.split_at(at),
-        None => (raw, "s"),
-    };
-    let scale = match unit.trim() {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        _ => return Err("expected seconds, or a number followed by s, m or h".to_owned()),
-    };
-    number
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(scale))
-        .map(Duration::from_secs)
-        .ok_or_else(|| "expected a whole number, such as 60s or 5m".to_owned())
+    // A bare number is seconds, as before; humantime wants a unit.
+    if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) {
+        return raw
+            .parse::<u64>()
+            .map(Duration::from_secs)
+            .map_err(|_| "the number is too large".to_owned());
+    }
+    humantime::parse_duration(raw)
+        .map_err(|e| format!("expected seconds, or a duration such as 90s, 5m or 1h ({e})"))
 }
 
 #[cfg(test)]
@@ -467,7 +541,8 @@ mod tests {
         assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
         assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
         assert!(parse_duration("").is_err());
-        assert!(parse_duration("5d").is_err());
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert!(parse_duration("5x").is_err());
         assert!(parse_duration("-5").is_err());
         assert!(parse_duration("99999999999999999999h").is_err());
     }

@@ -43,6 +43,20 @@ impl Failure {
             Failure::Interrupted => 130,
         }
     }
+
+    /// The name of the kind in JSON errors.
+    pub fn name(self) -> &'static str {
+        match self {
+            Failure::Other => "other",
+            Failure::Usage => "usage",
+            Failure::Denied => "denied",
+            Failure::Expired => "expired",
+            Failure::Server => "server",
+            Failure::Network => "network",
+            Failure::Cache => "cache",
+            Failure::Interrupted => "interrupted",
+        }
+    }
 }
 
 /// The exit status table shown at the end of `--help`.
@@ -88,6 +102,16 @@ impl CliError {
     #[cfg(test)]
     pub fn failure(&self) -> Failure {
         self.failure
+    }
+
+    /// `{"kind": ..., "message": ..., "exit_code": ...}`, the `error` member of the JSON
+    /// errors on stdout and of the `done` event.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "kind": self.failure.name(),
+            "message": self.message,
+            "exit_code": self.failure.status(),
+        })
     }
 
     /// The exit code for the process.

@@ -1,8 +1,10 @@
 //! What the user sees on stderr while a sign-in runs: where to go, the code to enter, a QR
 //! code, and a countdown to the code's expiry.
 //!
-//! On a terminal the countdown is one line redrawn every second by a small thread; anywhere
-//! else every message is a plain line with no escape codes, so logs stay readable.
+//! On a terminal that may be drawn on ([`Style::Rich`]) the countdown is one line redrawn
+//! every second by a small thread, cut to the terminal's width; anywhere else (a file, a
+//! pipe, `NO_COLOR`, `TERM=dumb`) every message is a plain line with no escape codes, so
+//! logs stay readable. With `--json-events` the events go out as JSON lines instead.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -11,29 +13,49 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use std::time::SystemTime;
+
 use device_grant::{BackOffCause, Event, Prompt};
 
-use crate::qr;
+use crate::terminal::{self, Style};
+use crate::{browser, events, qr};
 
 /// Shows a flow's events on stderr.
 pub struct Reporter {
     terminal: bool,
     qr: bool,
+    open: bool,
     countdown: Option<Countdown>,
 }
 
 impl Reporter {
-    /// `terminal`: whether stderr is a terminal. `qr`: whether to draw a QR code there.
-    pub fn new(terminal: bool, qr: bool) -> Self {
+    /// `style`: how stderr may be written to. `qr`: whether to draw a QR code there.
+    /// `open`: whether to open the verification page in the browser.
+    pub fn new(style: Style, qr: bool, open: bool) -> Self {
         Self {
-            terminal,
+            terminal: style.is_rich(),
             qr,
+            open,
             countdown: None,
         }
     }
 
     /// Shows one event of the flow.
     pub fn on_event(&mut self, event: &Event) {
+        if events::on() {
+            match *event {
+                Event::UserCode(ref prompt) => {
+                    events::emit(&events::user_code(prompt, SystemTime::now()));
+                    self.open_browser(prompt);
+                }
+                Event::SlowDown { interval } => events::emit(&events::slow_down(interval)),
+                Event::BackOff { delay, cause } => {
+                    events::emit(&events::back_off(delay, &cause_text(cause)));
+                }
+                _ => {}
+            }
+            return;
+        }
         match *event {
             Event::UserCode(ref prompt) => self.show_prompt(prompt),
             Event::SlowDown { interval } => self.note(format!(
@@ -88,8 +110,29 @@ impl Reporter {
             );
         }
         write_stderr(&text);
+        self.open_browser(prompt);
         if self.terminal {
             self.countdown = Some(Countdown::start(prompt.expires_at()));
+        }
+    }
+
+    /// `--open`: the complete link when there is one, since it saves typing the code.
+    fn open_browser(&self, prompt: &Prompt) {
+        if !self.open {
+            return;
+        }
+        let target = prompt
+            .verification_uri_complete()
+            .filter(|uri| page_host(uri).is_some())
+            .unwrap_or(prompt.verification_uri());
+        let (opened, message) = match browser::open(target) {
+            Ok(message) => (true, message),
+            Err(message) => (false, message),
+        };
+        if events::on() {
+            events::emit(&events::browser(opened, &message));
+        } else {
+            write_stderr(&format!("{}\n", capitalize(&message)));
         }
     }
 
@@ -224,17 +267,18 @@ impl Line {
     fn draw(&self) {
         let left = self.expires_at.saturating_duration_since(Instant::now());
         let mut text = if left.is_zero() {
-            "\r\x1b[2KThe code has expired.".to_owned()
+            "The code has expired.".to_owned()
         } else {
-            format!(
-                "\r\x1b[2KWaiting for approval… the code expires in {}",
-                clock(left)
-            )
+            format!("Waiting for approval… the code expires in {}", clock(left))
         };
         if let Some(note) = &self.note {
             let _ = write!(text, " ({note})");
         }
-        write_stderr(&text);
+        // One column short of the width: a line that fills the last column wraps on some
+        // terminals, and a wrapped line cannot be redrawn in place. Asked at every redraw,
+        // so a resized window is followed.
+        let width = terminal::width().saturating_sub(1).max(1);
+        write_stderr(&format!("\r\x1b[2K{}", terminal::fit(&text, width)));
     }
 }
 

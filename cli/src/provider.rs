@@ -46,6 +46,7 @@ impl Provider {
     }
 
     /// The name used on the command line and in the cache.
+    #[cfg(any(feature = "demo", test))]
     pub fn name(self) -> &'static str {
         self.preset().name
     }

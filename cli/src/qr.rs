@@ -1,13 +1,16 @@
-//! A QR code drawn with Unicode half blocks, two modules per character cell.
+//! A QR code of the verification link, drawn by the `qrcode` crate's Unicode renderer (two
+//! modules per character cell with half blocks).
 //!
 //! The colours are set explicitly (black on white) so the code scans the same on dark and
-//! light terminal themes; this is only drawn when stderr is a terminal.
+//! light terminal themes; this is only drawn when stderr is a terminal that may be drawn on.
 
-use qrcode::{Color, QrCode};
+use qrcode::QrCode;
+use qrcode::render::Renderer;
+use qrcode::render::unicode::Dense1x2;
 
 /// Light modules around the code; scanners need a margin, and two modules is enough on a
-/// white background.
-const QUIET_ZONE: usize = 2;
+/// white background (the renderer's own quiet zone is four, which costs two more lines).
+const QUIET_ZONE: u32 = 2;
 
 const START: &str = "\x1b[30;107m";
 const RESET: &str = "\x1b[0m";
@@ -15,36 +18,25 @@ const RESET: &str = "\x1b[0m";
 /// The QR code of `data` as terminal lines, or `None` when it does not fit in a QR code.
 pub fn render(data: &str) -> Option<String> {
     let code = QrCode::new(data.as_bytes()).ok()?;
-    Some(draw(code.width(), &code.to_colors()))
-}
-
-fn draw(width: usize, modules: &[Color]) -> String {
-    let side = width + 2 * QUIET_ZONE;
-    let dark = |x: usize, y: usize| -> bool {
-        let inside = (QUIET_ZONE..QUIET_ZONE + width).contains(&x)
-            && (QUIET_ZONE..QUIET_ZONE + width).contains(&y);
-        inside && modules[(y - QUIET_ZONE) * width + (x - QUIET_ZONE)] == Color::Dark
-    };
-    let mut out = String::with_capacity(side * side * 2);
-    for y in (0..side).step_by(2) {
+    let colors = code.to_colors();
+    let drawing = Renderer::<Dense1x2>::new(&colors, code.width(), QUIET_ZONE)
+        .dark_color(Dense1x2::Dark)
+        .light_color(Dense1x2::Light)
+        .build();
+    let mut out = String::with_capacity(drawing.len() + 16 * code.width());
+    for line in drawing.lines() {
         out.push_str(START);
-        for x in 0..side {
-            out.push(match (dark(x, y), dark(x, y + 1)) {
-                (true, true) => '█',
-                (true, false) => '▀',
-                (false, true) => '▄',
-                (false, false) => ' ',
-            });
-        }
+        out.push_str(line);
         out.push_str(RESET);
         out.push('\n');
     }
-    out
+    Some(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use qrcode::Color;
 
     /// Reads the drawing back into modules, quiet zone included.
     fn decode(drawing: &str) -> Vec<Vec<bool>> {
@@ -77,17 +69,18 @@ mod tests {
         let width = code.width();
         let colors = code.to_colors();
         let rows = decode(&render(data).unwrap());
-        let side = width + 2 * QUIET_ZONE;
+        let quiet = QUIET_ZONE as usize;
+        let side = width + 2 * quiet;
         // An odd side leaves one light half row at the bottom.
         assert_eq!(rows.len(), side + side % 2);
         for (y, row) in rows.iter().enumerate() {
             assert_eq!(row.len(), side);
             for (x, &cell) in row.iter().enumerate() {
-                let want = x >= QUIET_ZONE
-                    && y >= QUIET_ZONE
-                    && x < QUIET_ZONE + width
-                    && y < QUIET_ZONE + width
-                    && colors[(y - QUIET_ZONE) * width + (x - QUIET_ZONE)] == Color::Dark;
+                let want = x >= quiet
+                    && y >= quiet
+                    && x < quiet + width
+                    && y < quiet + width
+                    && colors[(y - quiet) * width + (x - quiet)] == Color::Dark;
                 assert_eq!(cell, want, "module ({x}, {y})");
             }
         }

@@ -14,7 +14,6 @@ use device_grant_store::{
 
 use crate::args::AuthMethod;
 use crate::exit::{CliError, Failure, Grant};
-use crate::interrupt;
 use crate::provider::Provider;
 use crate::settings::ClientSettings;
 
@@ -185,7 +184,7 @@ fn run_refresh(
 ) -> Result<TokenResponse, (CliError, bool)> {
     let agent = device_grant_ureq::agent();
     let flow = Flow::refresh(Arc::new(config), refresh_token, Instant::now());
-    device_grant_ureq::run_with_cancel(flow, &agent, &interrupt::handle(), |_| {}).map_err(|e| {
+    crate::transport::run_flow(flow, &agent, |_| {}).map_err(|e| {
         let invalid_grant =
             matches!(e.flow_error(), Some(FlowError::OAuth(r)) if r.error() == "invalid_grant");
         (driver_error(&e, Grant::Refresh), invalid_grant)

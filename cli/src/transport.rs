@@ -5,12 +5,12 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use device_grant::http::{Request, header};
-use device_grant::{Config, Event, Flow, RefreshToken, TokenResponse};
+use device_grant::{Config, Driver, Event, Flow, RefreshToken, Step, TokenResponse};
 use device_grant_ureq::{Error, Trust, ureq};
 
 use crate::args::TlsArgs;
 use crate::exit::{CliError, Failure, Grant};
-use crate::interrupt;
+use crate::{interrupt, verbose};
 
 /// The TLS settings of every agent of the command, set once from the command line.
 static TLS: OnceLock<ureq::tls::TlsConfig> = OnceLock::new();
@@ -80,8 +80,7 @@ impl Http {
         on_event: impl FnMut(&Event),
     ) -> Result<TokenResponse, CliError> {
         let flow = Flow::device(Arc::new(config), Instant::now());
-        device_grant_ureq::run_with_cancel(flow, &self.agent, &interrupt::handle(), on_event)
-            .map_err(|e| failure(e, Grant::Device))
+        run_flow(flow, &self.agent, on_event).map_err(|e| failure(e, Grant::Device))
     }
 
     /// Runs the refresh-token grant.
@@ -91,8 +90,7 @@ impl Http {
         refresh_token: RefreshToken,
     ) -> Result<TokenResponse, CliError> {
         let flow = Flow::refresh(Arc::new(config), refresh_token, Instant::now());
-        device_grant_ureq::run_with_cancel(flow, &self.agent, &interrupt::handle(), |_| {})
-            .map_err(|e| failure(e, Grant::Refresh))
+        run_flow(flow, &self.agent, |_| {}).map_err(|e| failure(e, Grant::Refresh))
     }
 
     /// GETs a JSON document the way the flows send their requests: no redirects, a timeout,
@@ -102,11 +100,55 @@ impl Http {
             .header(header::ACCEPT, "application/json")
             .body(Vec::new())
             .map_err(|e| ureq::Error::BadUri(e.to_string()))?;
-        let response = device_grant_ureq::send(&self.agent, request, METADATA_LIMIT)?;
+        let response = verbose::send(&self.agent, request, METADATA_LIMIT)?;
         Ok(Answer {
             status: response.status().as_u16(),
             body: response.into_body(),
         })
+    }
+}
+
+/// Drives `flow` to its end through `agent`, stopped by Ctrl-C: the blocking driver's own
+/// loop, or with `--verbose` the same loop written out here so that each exchange can be
+/// logged. The logged loop does not shorten a request's timeouts to the device code's
+/// deadline as the driver does; a request then ends by the agent's timeouts instead.
+pub fn run_flow(
+    flow: Flow,
+    agent: &ureq::Agent,
+    mut on_event: impl FnMut(&Event),
+) -> Result<TokenResponse, Error> {
+    let cancel = interrupt::handle();
+    if !verbose::on() {
+        return device_grant_ureq::run_with_cancel(flow, agent, &cancel, on_event);
+    }
+    let mut driver = Driver::new(flow);
+    loop {
+        if cancel.is_cancelled() {
+            driver.cancel();
+        }
+        match driver.next(&mut on_event) {
+            Step::Send(request) => {
+                match verbose::send(agent, request, driver.flow().body_limit()) {
+                    Ok(response) => driver.answered(response, Instant::now()),
+                    Err(error) => {
+                        let kind = device_grant_ureq::error_kind(&error);
+                        driver.failed(error, kind, Instant::now());
+                    }
+                }
+            }
+            Step::SleepUntil(at) => {
+                // In slices, so that Ctrl-C is seen within a tenth of a second.
+                while !cancel.is_cancelled() {
+                    let left = at.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    std::thread::sleep(left.min(std::time::Duration::from_millis(100)));
+                }
+                driver.woke(Instant::now());
+            }
+            Step::Done(result) => return result,
+        }
     }
 }
 

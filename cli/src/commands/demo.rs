@@ -71,6 +71,7 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
             no_wait: false,
             resume: false,
             no_qr: args.no_qr,
+            open: args.open,
         },
         // The demo keeps no token set for a key to live in.
         dpop: false,

@@ -1,7 +1,6 @@
 //! `device-grant login`: the device flow, from the options to the token on stdout; with
 //! `--no-wait`, up to the prompt, stored for `--resume`.
 
-use std::io::{self, IsTerminal};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -9,12 +8,13 @@ use device_grant::{Flow, Output, Snapshot, TokenResponse};
 
 use crate::args::LoginArgs;
 use crate::exit::{CliError, Failure, Grant};
-use crate::output;
 use crate::profiles;
 use crate::prompt::{self, Reporter};
 use crate::settings::{ClientSettings, Needs};
+use crate::terminal::Style;
 use crate::tokens::{self, Tokens};
 use crate::transport::Http;
+use crate::{events, output};
 
 /// Runs the sign-in.
 pub fn run(args: &LoginArgs) -> Result<(), CliError> {
@@ -61,7 +61,7 @@ pub fn run(args: &LoginArgs) -> Result<(), CliError> {
         key.as_ref().map(crate::dpop::signer),
     )?;
 
-    let mut reporter = Reporter::new(io::stderr().is_terminal(), !args.output.no_qr);
+    let mut reporter = Reporter::new(Style::of_stderr(), !args.output.no_qr, args.output.open);
     if args.output.no_wait {
         let store = store
             .as_ref()
@@ -104,6 +104,12 @@ fn finish(
     }
     let stored = store.map(|s| s.save(&set).map(|()| s));
     let printed = output::print_response(response, args.output.output);
+    if events::on() {
+        events::emit(&events::done_ok(output::expires_at(
+            response,
+            SystemTime::now(),
+        )));
+    }
     match response.expires_in() {
         Some(lifetime) => note!(
             "Signed in; the access token is valid for {}.",
@@ -146,7 +152,7 @@ fn start(config: device_grant::Config, reporter: &mut Reporter) -> Result<Snapsh
         match flow.poll_output() {
             Output::Send { id, request } => {
                 let limit = flow.body_limit().saturating_add(1);
-                match device_grant_ureq::send(&agent, request, limit) {
+                match crate::verbose::send(&agent, request, limit) {
                     Ok(response) => flow.handle_response(id, response, Instant::now()),
                     Err(e) => flow.handle_transport_error(
                         id,
@@ -193,7 +199,11 @@ fn resume(args: &LoginArgs, store: &Tokens, secret: Option<&str>) -> Result<(), 
     if let Some(prompt) = snapshot.prompt(now, wall) {
         // The user code and page again, in case the first prompt scrolled away; never the
         // device code.
-        note!("{prompt}");
+        if events::on() {
+            events::emit(&events::user_code(&prompt, wall));
+        } else {
+            note!("{prompt}");
+        }
     }
     let flow = Flow::resume(config, &snapshot, now, wall).map_err(|e| {
         CliError::cache(format!(
@@ -201,12 +211,9 @@ fn resume(args: &LoginArgs, store: &Tokens, secret: Option<&str>) -> Result<(), 
             store.describe()
         ))
     })?;
-    let mut reporter = Reporter::new(io::stderr().is_terminal(), false);
+    let mut reporter = Reporter::new(Style::of_stderr(), false, false);
     let agent = device_grant_ureq::agent();
-    let result =
-        device_grant_ureq::run_with_cancel(flow, &agent, &crate::interrupt::handle(), |event| {
-            reporter.on_event(event)
-        });
+    let result = crate::transport::run_flow(flow, &agent, |event| reporter.on_event(event));
     reporter.finish();
     match result {
         Ok(response) => finish(args, Some(store), &settings, &response, None),

@@ -94,7 +94,7 @@ fn revoke(set: &TokenSet, secret: Option<&str>) -> Revoked {
         return Revoked::Failed(endpoint, "the endpoint is not a valid URI".into());
     };
     let agent = device_grant_ureq::agent();
-    match device_grant_ureq::send(&agent, request, ANSWER_LIMIT) {
+    match crate::verbose::send(&agent, request, ANSWER_LIMIT) {
         Ok(r) if r.status().is_success() => Revoked::Yes(endpoint),
         Ok(r) => {
             let status = r.status().as_u16();

@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub mod completions;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod dpop_proof;

@@ -2,6 +2,7 @@
 //! server on 127.0.0.1.
 
 mod cache;
+mod conventions;
 mod discovery;
 mod dpop;
 mod harness;
