@@ -18,6 +18,7 @@ macro_rules! note {
 }
 
 mod args;
+mod aws;
 mod commands;
 mod discovery;
 mod exit;

@@ -29,11 +29,7 @@ pub struct ClientRegistration {
 impl ClientRegistration {
     /// A registration kept from an earlier answer; `expires_at` in seconds since the Unix
     /// epoch.
-    pub fn new(
-        client_id: impl Into<String>,
-        client_secret: ClientSecret,
-        expires_at: u64,
-    ) -> Self {
+    pub fn new(client_id: impl Into<String>, client_secret: ClientSecret, expires_at: u64) -> Self {
         Self {
             client_id: client_id.into(),
             client_secret,
