@@ -67,6 +67,8 @@ impl Session {
             }
             return Ok(None);
         };
+        // The region decides where the registration goes: checked before it is sent.
+        crate::settings::resolve_location(server)?;
         if client.client_id.is_some()
             || client.secret.client_secret.is_some()
             || client.auth_method.is_some()

@@ -188,7 +188,7 @@ impl ClientSettings {
 
 /// The tenant, region or instance the preset's endpoints are built for, checked against
 /// the preset: a region it does not know would silently fall back to its default one.
-fn resolve_location(server: &ServerArgs) -> Result<Option<String>, CliError> {
+pub fn resolve_location(server: &ServerArgs) -> Result<Option<String>, CliError> {
     let preset = server.provider.map(Provider::preset);
     let registers = preset.is_some_and(|p| p.requires.registration);
     if (server.start_url.is_some() || server.registration_endpoint.is_some()) && !registers {
@@ -424,6 +424,92 @@ mod tests {
         for (i, (server, client)) in cases.into_iter().enumerate() {
             let e = resolve(server, client).err();
             assert_eq!(e.map(|e| e.failure()), Some(Failure::Usage), "case {i}");
+        }
+    }
+
+    #[test]
+    fn regions_and_instances_choose_the_preset_endpoints() {
+        let zoho = |region: &str| ServerArgs {
+            provider: Some(Provider::Zoho),
+            region: Some(region.into()),
+            ..ServerArgs::default()
+        };
+        let scoped = ClientArgs {
+            scopes: vec!["ZohoCRM.modules.ALL".into()],
+            secret: crate::args::SecretArgs {
+                client_secret: Some("s".into()),
+            },
+            ..client("id")
+        };
+        let s = resolve(zoho("eu"), scoped.clone()).unwrap();
+        assert_eq!(
+            s.device_endpoint.as_deref(),
+            Some("https://accounts.zoho.eu/oauth/v3/device/code")
+        );
+        assert_eq!(
+            s.token_endpoint,
+            "https://accounts.zoho.eu/oauth/v3/device/token"
+        );
+        let e = resolve(zoho("mars"), scoped.clone()).unwrap_err();
+        assert_eq!(e.failure(), Failure::Usage);
+        assert!(e.to_string().contains("us, eu, in"), "{e}");
+
+        let salesforce = |instance: &str| ServerArgs {
+            provider: Some(Provider::Salesforce),
+            instance: Some(instance.into()),
+            ..ServerArgs::default()
+        };
+        let s = resolve(salesforce("https://acme.my.salesforce.com/"), client("id")).unwrap();
+        assert_eq!(
+            s.device_endpoint.as_deref(),
+            Some("https://acme.my.salesforce.com/services/oauth2/token")
+        );
+        assert_eq!(
+            s.token_endpoint,
+            "https://acme.my.salesforce.com/services/oauth2/token"
+        );
+        for bad in [
+            "acme",
+            "https://acme.my.salesforce.com/x",
+            "ftp://a.example",
+        ] {
+            let e = resolve(salesforce(bad), client("id")).unwrap_err();
+            assert_eq!(e.failure(), Failure::Usage, "{bad}");
+        }
+
+        let s = resolve(
+            ServerArgs {
+                provider: Some(Provider::AwsSso),
+                region: Some("ap-southeast-2".into()),
+                ..ServerArgs::default()
+            },
+            client("id"),
+        )
+        .unwrap();
+        assert_eq!(
+            s.token_endpoint,
+            "https://oidc.ap-southeast-2.amazonaws.com/token"
+        );
+        // Options that do not fit the provider.
+        for server in [
+            ServerArgs {
+                provider: Some(Provider::Github),
+                region: Some("eu".into()),
+                ..ServerArgs::default()
+            },
+            ServerArgs {
+                provider: Some(Provider::Zoho),
+                instance: Some("https://a.example".into()),
+                ..ServerArgs::default()
+            },
+            ServerArgs {
+                provider: Some(Provider::Github),
+                start_url: Some("https://a.example/start".into()),
+                ..ServerArgs::default()
+            },
+        ] {
+            let e = resolve(server, scoped.clone()).unwrap_err();
+            assert_eq!(e.failure(), Failure::Usage);
         }
     }
 
