@@ -64,7 +64,7 @@ fn parse_utc(text: &str) -> u64 {
     );
     let n = |r: std::ops::Range<usize>| text[r].parse::<u64>().expect("digits");
     let (y, m, d) = (n(0..4), n(5..7), n(8..10));
-    let leap = |y: u64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let leap = |y: u64| (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
     let mut days = (1970..y)
         .map(|y| if leap(y) { 366 } else { 365 })
         .sum::<u64>();
@@ -123,8 +123,7 @@ fn registers_once_then_reuses_the_kept_registration() {
         .referee()
         .requests()
         .iter()
-        .filter(|r| r.target == "/device_authorization")
-        .last()
+        .rfind(|r| r.target == "/device_authorization")
         .cloned()
         .expect("a device request");
     assert_eq!(device.form_value("client_id"), kept["clientId"].as_str());
