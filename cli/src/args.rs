@@ -157,6 +157,11 @@ Examples:
     --device-endpoint https://login.microsoftonline.us/common/oauth2/v2.0/devicecode \\
     --token-endpoint https://login.microsoftonline.us/common/oauth2/v2.0/token
 
+  # AWS IAM Identity Center: registers a client (kept with the tokens until it expires) and
+  # writes the token where `aws --profile ...` finds it:
+  device-grant login --provider aws-sso --start-url https://my-sso-portal.awsapps.com/start \\
+    --region eu-west-1 --profile aws --aws-sso-cache
+
 Exit status: 0 success, 2 usage, 3 denied, 4 expired, 5 server error, 6 network, 7 cache.";
 
 const REFRESH_HELP: &str = "\
@@ -222,6 +227,24 @@ pub struct ServerArgs {
     #[arg(long, value_name = "URL")]
     pub issuer: Option<String>,
 
+    /// The region: AWS IAM Identity Center's (`sso_region`) [default: us-east-1], or
+    /// Zoho's data centre (us, eu, in, au, jp, ca, sa, uk) [default: us]
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Salesforce: the instance, a My Domain such as https://acme.my.salesforce.com or
+    /// https://test.salesforce.com for sandboxes [default: https://login.salesforce.com]
+    #[arg(long, value_name = "URL")]
+    pub instance: Option<String>,
+
+    /// AWS IAM Identity Center: the access portal's start URL (sso_start_url)
+    #[arg(long, value_name = "URL")]
+    pub start_url: Option<String>,
+
+    /// AWS: the client registration endpoint [default: the region's /client/register]
+    #[arg(long, value_name = "URL")]
+    pub registration_endpoint: Option<String>,
+
     /// The device authorization endpoint
     #[arg(long, value_name = "URL")]
     pub device_endpoint: Option<String>,
@@ -242,6 +265,10 @@ impl ServerArgs {
         self.provider.is_some()
             || self.tenant.is_some()
             || self.issuer.is_some()
+            || self.region.is_some()
+            || self.instance.is_some()
+            || self.start_url.is_some()
+            || self.registration_endpoint.is_some()
             || self.device_endpoint.is_some()
             || self.token_endpoint.is_some()
             || self.allow_insecure_http
@@ -345,6 +372,16 @@ pub struct LoginOutput {
     /// https pages, or http on loopback
     #[arg(long)]
     pub open: bool,
+
+    /// AWS: also write the token to ~/.aws/sso/cache, where the AWS CLI, boto3 and the Rust
+    /// SDK read it (for a profile with the same sso_start_url, or --sso-session)
+    #[arg(long)]
+    pub aws_sso_cache: bool,
+
+    /// AWS: the sso-session name of ~/.aws/config the cache file is for [default: none, the
+    /// file is keyed by the start URL as for legacy profiles]
+    #[arg(long, value_name = "NAME", requires = "aws_sso_cache")]
+    pub sso_session: Option<String>,
 }
 
 /// `login`.

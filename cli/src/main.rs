@@ -21,6 +21,7 @@ macro_rules! note {
 }
 
 mod args;
+mod aws;
 mod browser;
 mod commands;
 mod discovery;

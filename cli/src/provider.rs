@@ -16,16 +16,20 @@ pub enum Provider {
     Google,
     /// GitHub and GitHub Enterprise Server.
     Github,
+    /// AWS IAM Identity Center (SSO); needs --start-url, and --region unless us-east-1. The
+    /// client registers itself: no --client-id.
+    AwsSso,
+    /// AWS Builder ID; the client registers itself: no --client-id.
+    AwsBuilderId,
     /// Twitch.
     Twitch,
     /// Login with Amazon; needs a --scope (`profile`, ...).
     Amazon,
-    /// Salesforce (login.salesforce.com; other instances with --device-endpoint and
-    /// --token-endpoint).
+    /// Salesforce (login.salesforce.com; a My Domain or sandbox with --instance).
     Salesforce,
     /// Yandex ID; needs the client secret.
     Yandex,
-    /// Zoho (the US data centre; others with the endpoints); needs --scope and the secret.
+    /// Zoho (the US data centre; others with --region); needs --scope and the secret.
     Zoho,
 }
 
@@ -37,6 +41,8 @@ impl Provider {
             Provider::AzureAdV1 => Preset::AZURE_AD_V1,
             Provider::Google => Preset::GOOGLE,
             Provider::Github => Preset::GITHUB,
+            Provider::AwsSso => Preset::AWS_SSO,
+            Provider::AwsBuilderId => Preset::AWS_BUILDER_ID,
             Provider::Twitch => Preset::TWITCH,
             Provider::Amazon => Preset::AMAZON,
             Provider::Salesforce => Preset::SALESFORCE,
@@ -59,7 +65,9 @@ impl Provider {
             Provider::Google => Some("https://oauth2.googleapis.com/revoke"),
             Provider::Microsoft | Provider::AzureAdV1 | Provider::Github => None,
             // Not in our provider notes: `logout` then says it only deleted the local set.
-            Provider::Twitch
+            Provider::AwsSso
+            | Provider::AwsBuilderId
+            | Provider::Twitch
             | Provider::Amazon
             | Provider::Salesforce
             | Provider::Yandex

@@ -66,11 +66,7 @@ impl ClientSettings {
             }
         };
         let provider = server.provider;
-        if server.tenant.is_some() && !provider.is_some_and(Provider::has_tenant) {
-            return Err(CliError::usage(
-                "--tenant applies to --provider microsoft and --provider azure-ad-v1 only",
-            ));
-        }
+        let location = resolve_location(server)?;
         let resource = resolve_resource(provider, client.resource.as_deref())?;
         let auth_method = resolve_auth_method(
             provider,
@@ -81,7 +77,7 @@ impl ClientSettings {
         // Later sources win: preset, then discovery, then explicit endpoints.
         let (mut device, mut token) = match provider {
             Some(p) => {
-                let (d, t) = p.endpoints(server.tenant.as_deref());
+                let (d, t) = p.endpoints(location.as_deref());
                 (Some(d), Some(t))
             }
             None => (None, None),
@@ -201,6 +197,65 @@ impl ClientSettings {
             CliError::usage(format!("{e}{hint}"))
         })
     }
+}
+
+/// The tenant, region or instance the preset's endpoints are built for, checked against
+/// the preset: a region it does not know would silently fall back to its default one.
+pub fn resolve_location(server: &ServerArgs) -> Result<Option<String>, CliError> {
+    let preset = server.provider.map(Provider::preset);
+    let registers = preset.is_some_and(|p| p.requires.registration);
+    if (server.start_url.is_some() || server.registration_endpoint.is_some()) && !registers {
+        return Err(CliError::usage(
+            "--start-url and --registration-endpoint apply to --provider aws-sso and aws-builder-id only",
+        ));
+    }
+    if server.tenant.is_some() && !server.provider.is_some_and(Provider::has_tenant) {
+        return Err(CliError::usage(
+            "--tenant applies to --provider microsoft and --provider azure-ad-v1 only",
+        ));
+    }
+    if let Some(region) = &server.region {
+        let Some(p) = preset.filter(|p| p.has_region()) else {
+            return Err(CliError::usage(
+                "--region applies to --provider aws-sso, aws-builder-id and zoho only",
+            ));
+        };
+        if !p.knows_region(region) {
+            return Err(CliError::usage(match p.endpoints {
+                device_grant::Endpoints::Hosts { hosts, .. } => format!(
+                    "{} has no data centre {:?}; choose one of {}",
+                    p.name,
+                    region,
+                    hosts.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                ),
+                _ => format!(
+                    "{region:?} is not a region name (lower-case letters, digits and hyphens, such as eu-west-1)"
+                ),
+            }));
+        }
+        return Ok(Some(region.clone()));
+    }
+    if let Some(instance) = &server.instance {
+        if !preset.is_some_and(device_grant::Preset::has_instance) {
+            return Err(CliError::usage(
+                "--instance applies to --provider salesforce only",
+            ));
+        }
+        let url = url::Url::parse(instance).ok().filter(|u| {
+            u.host_str().is_some()
+                && matches!(u.path(), "" | "/")
+                && u.query().is_none()
+                && u.fragment().is_none()
+                && matches!(u.scheme(), "https" | "http")
+        });
+        let Some(url) = url else {
+            return Err(CliError::usage(format!(
+                "--instance {instance:?} is not an instance URL such as https://acme.my.salesforce.com"
+            )));
+        };
+        return Ok(Some(url.as_str().trim_end_matches('/').to_owned()));
+    }
+    Ok(server.tenant.clone())
 }
 
 fn resolve_resource(
@@ -382,6 +437,92 @@ mod tests {
         for (i, (server, client)) in cases.into_iter().enumerate() {
             let e = resolve(server, client).err();
             assert_eq!(e.map(|e| e.failure()), Some(Failure::Usage), "case {i}");
+        }
+    }
+
+    #[test]
+    fn regions_and_instances_choose_the_preset_endpoints() {
+        let zoho = |region: &str| ServerArgs {
+            provider: Some(Provider::Zoho),
+            region: Some(region.into()),
+            ..ServerArgs::default()
+        };
+        let scoped = ClientArgs {
+            scopes: vec!["ZohoCRM.modules.ALL".into()],
+            secret: crate::args::SecretArgs {
+                client_secret: Some("s".into()),
+            },
+            ..client("id")
+        };
+        let s = resolve(zoho("eu"), scoped.clone()).unwrap();
+        assert_eq!(
+            s.device_endpoint.as_deref(),
+            Some("https://accounts.zoho.eu/oauth/v3/device/code")
+        );
+        assert_eq!(
+            s.token_endpoint,
+            "https://accounts.zoho.eu/oauth/v3/device/token"
+        );
+        let e = resolve(zoho("mars"), scoped.clone()).unwrap_err();
+        assert_eq!(e.failure(), Failure::Usage);
+        assert!(e.to_string().contains("us, eu, in"), "{e}");
+
+        let salesforce = |instance: &str| ServerArgs {
+            provider: Some(Provider::Salesforce),
+            instance: Some(instance.into()),
+            ..ServerArgs::default()
+        };
+        let s = resolve(salesforce("https://acme.my.salesforce.com/"), client("id")).unwrap();
+        assert_eq!(
+            s.device_endpoint.as_deref(),
+            Some("https://acme.my.salesforce.com/services/oauth2/token")
+        );
+        assert_eq!(
+            s.token_endpoint,
+            "https://acme.my.salesforce.com/services/oauth2/token"
+        );
+        for bad in [
+            "acme",
+            "https://acme.my.salesforce.com/x",
+            "ftp://a.example",
+        ] {
+            let e = resolve(salesforce(bad), client("id")).unwrap_err();
+            assert_eq!(e.failure(), Failure::Usage, "{bad}");
+        }
+
+        let s = resolve(
+            ServerArgs {
+                provider: Some(Provider::AwsSso),
+                region: Some("ap-southeast-2".into()),
+                ..ServerArgs::default()
+            },
+            client("id"),
+        )
+        .unwrap();
+        assert_eq!(
+            s.token_endpoint,
+            "https://oidc.ap-southeast-2.amazonaws.com/token"
+        );
+        // Options that do not fit the provider.
+        for server in [
+            ServerArgs {
+                provider: Some(Provider::Github),
+                region: Some("eu".into()),
+                ..ServerArgs::default()
+            },
+            ServerArgs {
+                provider: Some(Provider::Zoho),
+                instance: Some("https://a.example".into()),
+                ..ServerArgs::default()
+            },
+            ServerArgs {
+                provider: Some(Provider::Github),
+                start_url: Some("https://a.example/start".into()),
+                ..ServerArgs::default()
+            },
+        ] {
+            let e = resolve(server, scoped.clone()).unwrap_err();
+            assert_eq!(e.failure(), Failure::Usage);
         }
     }
 

@@ -167,6 +167,9 @@ fn refresh_set(old: &TokenSet, secret: Option<&str>) -> Result<TokenSet, (CliErr
         ));
     };
     let settings = settings_of(old).map_err(|e| (e, false))?;
+    // AWS: the registered client's secret, kept with the set.
+    let aws = crate::aws::Session::from_set(old);
+    let secret = aws.as_ref().map(crate::aws::Session::secret).or(secret);
     // A DPoP sign-in refreshes with its own key: the refresh token may be bound to it.
     let key = crate::dpop::stored(old).map_err(|e| (e, false))?;
     let config = settings
@@ -175,6 +178,14 @@ fn refresh_set(old: &TokenSet, secret: Option<&str>) -> Result<TokenSet, (CliErr
     let response = run_refresh(config, refresh_token)?;
     let mut new = old.refreshed(&response, SystemTime::now());
     remember_insecure(&mut new, &settings);
+    if let Some(aws) = &aws {
+        aws.remember(&mut new);
+        // The AWS tools' copy follows the refresh; failing to write it does not lose the
+        // refreshed set, which is what the caller asked for.
+        if let Err(e) = aws.write_sso_cache(&new) {
+            note!("warning: {e}");
+        }
+    }
     Ok(new)
 }
 

@@ -93,6 +93,27 @@ impl Http {
         run_flow(flow, &self.agent, |_| {}).map_err(|e| failure(e, Grant::Refresh))
     }
 
+    /// Sends one request with the flows' agent (no redirects, timeouts), reading at most
+    /// `body_limit` bytes of the answer.
+    pub fn send(
+        &self,
+        request: Request<Vec<u8>>,
+        body_limit: usize,
+    ) -> Result<device_grant::http::Response<Vec<u8>>, ureq::Error> {
+        device_grant_ureq::send(&self.agent, request, body_limit)
+    }
+
+    /// Runs a device flow to the end like [`Http::device`], returning the driver's error
+    /// for callers that look into it.
+    pub fn device_raw(
+        &self,
+        config: Config,
+        on_event: impl FnMut(&Event),
+    ) -> Result<TokenResponse, Error> {
+        let flow = Flow::device(Arc::new(config), Instant::now());
+        device_grant_ureq::run_with_cancel(flow, &self.agent, &interrupt::handle(), on_event)
+    }
+
     /// GETs a JSON document the way the flows send their requests: no redirects, a timeout,
     /// a capped body.
     pub fn get_json(&self, url: &str) -> Result<Answer, ureq::Error> {

@@ -448,7 +448,7 @@ impl ConfigBuilder {
     }
 }
 
-fn endpoint(
+pub(crate) fn endpoint(
     raw: &str,
     which: Endpoint,
     allow_insecure: bool,

@@ -19,6 +19,8 @@ pub enum Endpoint {
     /// Zoho's `/oauth/serverinfo` of the configured accounts server, asked where the data
     /// centre named by an `other_dc` answer is.
     ServerInfo,
+    /// A client registration endpoint (AWS's `/client/register`).
+    Registration,
 }
 
 impl fmt::Display for Endpoint {
@@ -27,6 +29,7 @@ impl fmt::Display for Endpoint {
             Endpoint::DeviceAuthorization => "device authorization endpoint",
             Endpoint::Token => "token endpoint",
             Endpoint::ServerInfo => "accounts server's /oauth/serverinfo",
+            Endpoint::Registration => "client registration endpoint",
         })
     }
 }

@@ -139,6 +139,7 @@ mod error;
 mod es256;
 mod flow;
 mod profile;
+mod registration;
 mod request;
 mod request_id;
 mod safe_text;
@@ -167,6 +168,7 @@ pub use error::{
 pub use es256::Es256Signer;
 pub use flow::{BackOffCause, Event, Flow, Output};
 pub use profile::{BodyEncoding, DEVICE_CODE_GRANT, NameCase, Profile, ScopeJoin, Shape};
+pub use registration::{ClientRegistration, REGISTRATION_BODY_LIMIT, RegistrationError};
 pub use request_id::RequestId;
 pub use safe_text::display_safe;
 pub use secret::{AccessToken, ClientSecret, DeviceCode, IdToken, RefreshToken};

@@ -728,7 +728,11 @@ impl App {
             .insert(device_code.clone(), sh.flows.len());
         sh.flows.push(flow);
         sh.requests[req.idx].flow = Some(id);
-        let uri = self.verification_uri();
+        let uri = if self.config.relative_verification_uri {
+            "/device".to_owned()
+        } else {
+            self.verification_uri()
+        };
         Plan::Reply(device_reply(
             &ctx,
             &DeviceGrant {

@@ -211,6 +211,7 @@ pub struct ServerConfig {
     pub(crate) home_region: Option<String>,
     pub(crate) user_location: Option<String>,
     pub(crate) dpop: Option<crate::dpop::DpopMode>,
+    pub(crate) relative_verification_uri: bool,
 }
 
 impl ServerConfig {
@@ -241,6 +242,7 @@ impl ServerConfig {
             home_region: None,
             user_location: None,
             dpop: None,
+            relative_verification_uri: false,
         }
     }
 
@@ -323,6 +325,14 @@ impl ServerConfig {
     /// applies. See also [`Server::queue_script`](crate::Server::queue_script).
     pub fn queue_script(mut self, script: Script) -> Self {
         self.queued.push(script);
+        self
+    }
+
+    /// Sends `verification_uri` (and `_complete`) as a path without scheme and host, as
+    /// some server versions have: the client must resolve it against the device
+    /// authorization endpoint.
+    pub fn relative_verification_uri(mut self, relative: bool) -> Self {
+        self.relative_verification_uri = relative;
         self
     }
 

@@ -3,10 +3,13 @@
 //! ```text
 //! device-grant-sim serve [--dialect NAME] [--approve-after-polls N] [--manual]
 //!                        [--no-interval] [--no-enforce-interval]
+//!                        [--relative-verification-uri]
 //! ```
 //!
 //! It prints one line, `<device URL> <token URL> <client id>`, then serves on 127.0.0.1 until
 //! its standard input closes (Ctrl-D on a terminal, or the parent process going away). With
+//! `--dialect aws-sso` clients register first at `/client/register` beside the device
+//! endpoint. With
 //! `--manual` nobody approves: open the verification URI the client shows and use the page.
 //!
 //! ```text
@@ -23,7 +26,8 @@ use std::process::ExitCode;
 
 use device_grant_sim::{Dialect, Script, Server, ServerConfig, check};
 
-const USAGE: &str = "usage: device-grant-sim serve [--dialect rfc8628|azure-ad-v1|microsoft-v2|google|github|auth0] [--approve-after-polls N] [--manual] [--no-interval] [--no-enforce-interval]
+const USAGE: &str = "usage: device-grant-sim serve [--dialect rfc8628|azure-ad-v1|microsoft-v2|google|github|auth0|aws-sso|twitch|amazon|salesforce|yandex|zoho] [--approve-after-polls N] [--manual] [--no-interval] [--no-enforce-interval] [--relative-verification-uri]
+         (aws-sso: clients register at /client/register beside the device endpoint)
        device-grant-sim check [--dialect NAME] [--scenario NAME]... [--json FILE] [--whole-seconds] -- CLIENT_COMMAND...
        device-grant-sim check --list";
 
@@ -61,6 +65,7 @@ fn serve(args: &[String]) -> Result<(), String> {
     let mut script = Script::approve_after_polls(1);
     let mut no_interval = false;
     let mut enforce = true;
+    let mut relative = false;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -77,11 +82,13 @@ fn serve(args: &[String]) -> Result<(), String> {
             "--manual" => script = Script::manual(),
             "--no-interval" => no_interval = true,
             "--no-enforce-interval" => enforce = false,
+            "--relative-verification-uri" => relative = true,
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
     }
     let mut config = ServerConfig::new(dialect)
         .enforce_interval(enforce)
+        .relative_verification_uri(relative)
         .script(script);
     if no_interval {
         config = config.no_interval();

@@ -16,6 +16,9 @@ const INTERVAL: Duration = Duration::from_secs(1);
 /// The resource asked for in the Azure AD v1 dialect.
 const DEMO_RESOURCE: &str = "https://management.core.windows.net/";
 
+/// The start URL the AWS demo signs in with.
+const DEMO_START_URL: &str = "https://my-sso-portal.awsapps.com/start";
+
 /// Runs the demo.
 pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     let dialect = match args.provider {
@@ -24,6 +27,7 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         Some(Provider::AzureAdV1) => Dialect::AzureAdV1,
         Some(Provider::Google) => Dialect::Google,
         Some(Provider::Github) => Dialect::GitHub,
+        Some(Provider::AwsSso | Provider::AwsBuilderId) => Dialect::AwsSso,
         Some(Provider::Twitch) => Dialect::Twitch,
         Some(Provider::Amazon) => Dialect::Amazon,
         Some(Provider::Salesforce) => Dialect::Salesforce,
@@ -43,20 +47,32 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
             )
         })?;
 
+    // AWS registers its client at the server instead of bringing one.
+    let registers = dialect == Dialect::AwsSso;
     let login_args = LoginArgs {
         server: ServerArgs {
             provider: args.provider,
             device_endpoint: Some(server.device_endpoint()),
             token_endpoint: Some(server.token_endpoint()),
+            start_url: (args.provider == Some(Provider::AwsSso)).then(|| DEMO_START_URL.to_owned()),
+            registration_endpoint: registers.then(|| {
+                format!(
+                    "{}/client/register",
+                    server.base_url().trim_end_matches('/')
+                )
+            }),
             ..ServerArgs::default()
         },
         client: ClientArgs {
-            client_id: Some(server.client_id().to_owned()),
+            client_id: (!registers).then(|| server.client_id().to_owned()),
             secret: SecretArgs {
-                client_secret: server.client_secret().map(str::to_owned),
+                client_secret: server
+                    .client_secret()
+                    .filter(|_| !registers)
+                    .map(str::to_owned),
             },
             scopes: match args.provider {
-                Some(Provider::AzureAdV1) => Vec::new(),
+                Some(Provider::AzureAdV1 | Provider::AwsSso | Provider::AwsBuilderId) => Vec::new(),
                 _ => vec!["openid offline_access".to_owned()],
             },
             resource: (args.provider == Some(Provider::AzureAdV1))
@@ -72,6 +88,8 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
             resume: false,
             no_qr: args.no_qr,
             open: args.open,
+            aws_sso_cache: false,
+            sso_session: None,
         },
         // The demo keeps no token set for a key to live in.
         dpop: false,
@@ -118,6 +136,12 @@ fn equivalent(args: &LoginArgs) -> String {
     let mut parts = vec!["device-grant login".to_owned()];
     if let Some(p) = args.server.provider {
         parts.push(format!("--provider {}", p.name()));
+    }
+    if let Some(u) = &args.server.start_url {
+        parts.push(format!("--start-url {u}"));
+    }
+    if let Some(r) = &args.server.registration_endpoint {
+        parts.push(format!("--registration-endpoint {r}"));
     }
     if let Some(d) = &args.server.device_endpoint {
         parts.push(format!("--device-endpoint {d}"));

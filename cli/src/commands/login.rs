@@ -7,6 +7,7 @@ use std::time::{Instant, SystemTime};
 use device_grant::{Flow, Output, Snapshot, TokenResponse};
 
 use crate::args::LoginArgs;
+use crate::aws;
 use crate::exit::{CliError, Failure, Grant};
 use crate::profiles;
 use crate::prompt::{self, Reporter};
@@ -40,8 +41,8 @@ pub fn run(args: &LoginArgs) -> Result<(), CliError> {
             "--no-wait and --resume keep the pending sign-in in the store: add --profile NAME or --cache FILE",
         ));
     }
-    let secret = client.secret.client_secret.clone();
     if args.output.resume {
+        let secret = client.secret.client_secret.clone();
         let Some(store) = store else {
             return Err(CliError::usage("--resume needs --profile or --cache"));
         };
@@ -53,6 +54,9 @@ pub fn run(args: &LoginArgs) -> Result<(), CliError> {
         ));
     }
     let http = Http::new();
+    // AWS: the registration fills in the client id and secret.
+    let aws = aws::Session::prepare(&server, &mut client, &args.output, store.as_ref(), &http)?;
+    let secret = client.secret.client_secret.clone();
     let settings = ClientSettings::resolve(&server, &client, Needs::DeviceFlow, &http)?;
     let key = args.dpop.then(crate::dpop::generate).transpose()?;
     let config = settings.config_with_dpop(
@@ -73,6 +77,9 @@ pub fn run(args: &LoginArgs) -> Result<(), CliError> {
         set.set_pending_flow(Some(snapshot.to_value()));
         // The pending sign-in is what this login is about: its settings replace the old.
         *set.client_mut() = tokens::client_info(&settings);
+        if let Some(aws) = &aws {
+            aws.remember(&mut set);
+        }
         store.save(&set)?;
         note!(
             "The pending sign-in is stored in {}. Once the code is entered, run:\n  device-grant login --resume {}",
@@ -81,10 +88,22 @@ pub fn run(args: &LoginArgs) -> Result<(), CliError> {
         );
         return Ok(());
     }
-    let result = http.device(config, |event| reporter.on_event(event));
+    let result = match &aws {
+        None => http.device(config, |event| reporter.on_event(event)),
+        Some(aws) => http
+            .device_raw(config, |event| reporter.on_event(event))
+            .map_err(|e| aws.failed(&e, store.as_ref())),
+    };
     reporter.finish();
     let response = result?;
-    finish(args, store.as_ref(), &settings, &response, key.as_deref())
+    finish(
+        args,
+        store.as_ref(),
+        &settings,
+        &response,
+        key.as_deref(),
+        aws.as_ref(),
+    )
 }
 
 /// Stores (first) and prints the token of a finished sign-in.
@@ -94,15 +113,20 @@ fn finish(
     settings: &ClientSettings,
     response: &TokenResponse,
     dpop_key: Option<&device_grant::Es256Signer>,
+    aws: Option<&aws::Session>,
 ) -> Result<(), CliError> {
+    let mut set = tokens::signed_in(settings, response);
+    if let Some(aws) = aws {
+        aws.remember(&mut set);
+    }
     // Stored first and printed next, before any word on stderr: a closed stderr or a
     // Ctrl-C from here on must not lose the token. It is printed even when the store cannot
     // be written; the exit status still reports the store failure.
-    let mut set = tokens::signed_in(settings, response);
     if let Some(key) = dpop_key {
         crate::dpop::keep(&mut set, key);
     }
     let stored = store.map(|s| s.save(&set).map(|()| s));
+    let aws_cache = aws.map(|a| a.write_sso_cache(&set));
     let printed = output::print_response(response, args.output.output);
     if events::on() {
         events::emit(&events::done_ok(output::expires_at(
@@ -124,6 +148,11 @@ fn finish(
         );
     }
     printed?;
+    match aws_cache {
+        Some(Ok(Some(path))) => note!("Wrote the token for the AWS tools to {}.", path.display()),
+        Some(Err(e)) => return Err(e),
+        Some(Ok(None)) | None => {}
+    }
     match stored {
         Some(Ok(s)) => {
             note!("Stored the token set in {}.", s.describe());
@@ -194,6 +223,8 @@ fn resume(args: &LoginArgs, store: &Tokens, secret: Option<&str>) -> Result<(), 
         ))
     })?;
     let settings = tokens::settings_of(&set)?;
+    let aws = aws::Session::from_set(&set);
+    let secret = aws.as_ref().map(aws::Session::secret).or(secret);
     let config = settings.config(secret, &[])?;
     let (now, wall) = (Instant::now(), SystemTime::now());
     if let Some(prompt) = snapshot.prompt(now, wall) {
@@ -216,9 +247,12 @@ fn resume(args: &LoginArgs, store: &Tokens, secret: Option<&str>) -> Result<(), 
     let result = crate::transport::run_flow(flow, &agent, |event| reporter.on_event(event));
     reporter.finish();
     match result {
-        Ok(response) => finish(args, Some(store), &settings, &response, None),
+        Ok(response) => finish(args, Some(store), &settings, &response, None, aws.as_ref()),
         Err(e) => {
-            let error = tokens::driver_error(&e, Grant::Device);
+            let error = match &aws {
+                Some(aws) => aws.failed(&e, Some(store)),
+                None => tokens::driver_error(&e, Grant::Device),
+            };
             // A denied or expired sign-in cannot be resumed again: clear the slot, keep any
             // tokens an earlier login left.
             if matches!(

@@ -1,6 +1,7 @@
 //! Command-line tests: the real `device-grant` binary against the simulated authorization
 //! server on 127.0.0.1.
 
+mod aws;
 mod cache;
 mod conventions;
 mod discovery;
