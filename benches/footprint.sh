@@ -5,7 +5,9 @@
 # server after one pending answer. Writes target/bench-results/footprint.tsv (name, crates,
 # wall s, CPU s, stripped bytes, load average when the build started).
 #
-#   FOOTPRINT_ROUNDS=n   builds of each program, interleaved (default 2)
+#   FOOTPRINT_ROUNDS=n          builds of each program, interleaved (default 2)
+#   FOOTPRINT_PROGRAMS="a b"    only these programs (default: all)
+#   FOOTPRINT_APPEND=1          add to footprint.tsv instead of starting it over
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,10 +18,11 @@ FOOTPRINT_TARGET="${FOOTPRINT_TARGET:-/tmp/device-grant-footprint}"
 ROUNDS="${FOOTPRINT_ROUNDS:-2}"
 PROGRAMS=(floor-ureq device-grant-ureq device-grant-ureq-idna-unicode device-grant-ureq-idna-none
   oauth2-ureq floor-reqwest device-grant-reqwest oauth2-reqwest)
+if [[ -n "${FOOTPRINT_PROGRAMS:-}" ]]; then read -r -a PROGRAMS <<< "$FOOTPRINT_PROGRAMS"; fi
 mkdir -p "$OUT"
 [[ -x "$BIN/device-grant-sim" ]] || cargo build --release -p device-grant-sim --bin device-grant-sim
 
-: > "$OUT/footprint.tsv"
+[[ "${FOOTPRINT_APPEND:-0}" == 1 ]] || : > "$OUT/footprint.tsv"
 for name in "${PROGRAMS[@]}"; do
   (cd "$ROOT/benches/footprint/$name" && cargo fetch --locked -q)
 done

@@ -362,8 +362,7 @@ impl Report<'_> {
         let Ok(text) = std::fs::read_to_string(results.join("footprint.tsv")) else {
             return;
         };
-        // name -> crates, and per build: wall s, CPU s, stripped bytes
-        let mut rows: BTreeMap<String, (u64, Vec<(f64, f64, u64)>)> = BTreeMap::new();
+        let mut rows: BTreeMap<String, (u64, Vec<Build>)> = BTreeMap::new();
         for l in text.lines() {
             let f: Vec<&str> = l.split('\t').collect();
             let parsed = (|| {
@@ -382,7 +381,7 @@ impl Report<'_> {
                 row.1.push(build);
             }
         }
-        let mid = |v: &[(f64, f64, u64)], pick: fn(&(f64, f64, u64)) -> f64| {
+        let mid = |v: &[Build], pick: fn(&Build) -> f64| {
             let xs = sorted(&v.iter().map(pick).collect::<Vec<_>>());
             (median(&xs).unwrap_or(0.0), xs[0], xs[xs.len() - 1])
         };
@@ -433,6 +432,9 @@ impl Report<'_> {
         self.out.push_str(&s);
     }
 }
+
+/// One clean build: wall seconds, CPU seconds, stripped bytes.
+type Build = (f64, f64, u64);
 
 fn sorted(v: &[f64]) -> Vec<f64> {
     let mut v = v.to_vec();
