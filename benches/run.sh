@@ -16,10 +16,12 @@ TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 OUT="$TARGET/bench-results"
 BIN="$TARGET/release"
 LOOPBACK_FLOWS="${LOOPBACK_FLOWS:-500}"   # flows per timed loopback run
-LOOPBACK_RUNS="${LOOPBACK_RUNS:-5}"        # timed runs per implementation
+LOOPBACK_RUNS="${LOOPBACK_RUNS:-7}"        # rounds of timed runs (every implementation once a round)
+PENDING_FLOWS_REQWEST="${PENDING_FLOWS_REQWEST:-10000}" # parked flows, reqwest (tasks)
+PENDING_FLOWS_UREQ="${PENDING_FLOWS_UREQ:-1000}"        # parked flows, ureq (threads)
 PENDING=2                                  # pending answers per flow (K)
 mkdir -p "$OUT"
-rm -rf "$TARGET/criterion" "$OUT"/{machine.txt,callgrind.tsv,loopback.jsonl,memory.json,table.md}
+rm -rf "$TARGET/criterion" "$OUT"/{machine.txt,callgrind.tsv,loopback.jsonl,pending.jsonl,memory.json,table.md}
 # With FOOTPRINT=0 the table keeps the footprint of the last run that built it.
 export BENCH_OUT="$OUT"
 
@@ -99,16 +101,32 @@ count_loopback() { # implementation, flows
   stop_server
 }
 for imp in "${IMPLS[@]}"; do
-  a=$(count_loopback "$imp" 20)
-  b=$(count_loopback "$imp" 220)
+  a=$(count_loopback "$imp" 20 || true)
+  b=$(count_loopback "$imp" 220 || true)
+  [[ -n $a && -n $b ]] || { echo "$imp failed under callgrind" >&2; continue; }
   printf 'loopback\t%s\tK=%s\t%s\n' "$imp" "$PENDING" $(((b - a) / 200)) >> "$OUT/callgrind.tsv"
 done
-# CPU time: interleaved runs, so that a change in load hits every implementation alike.
+# CPU time: rounds of one run of every implementation, so that the ratios can be taken within a
+# round, where the load of the machine is about the same for all.
 : > "$OUT/loopback.jsonl"
 for _ in $(seq "$LOOPBACK_RUNS"); do
   for imp in "${IMPLS[@]}"; do
     start_server "$PENDING"
-    "$BIN/measure" loopback "$imp" "$PENDING" "$LOOPBACK_FLOWS" "$device" "$token" "$client_id" >> "$OUT/loopback.jsonl"
+    "$BIN/measure" loopback "$imp" "$PENDING" "$LOOPBACK_FLOWS" "$device" "$token" "$client_id" >> "$OUT/loopback.jsonl" ||
+      echo "$imp failed" >&2
+    stop_server
+  done
+done
+echo "load average after the loopback runs: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
+
+step "heap per pending flow through the drivers"
+: > "$OUT/pending.jsonl"
+for client in reqwest ureq; do
+  flows=$PENDING_FLOWS_REQWEST
+  [[ $client == ureq ]] && flows=$PENDING_FLOWS_UREQ
+  for imp in device-grant floor; do
+    start_server "$PENDING"
+    "$BIN/pending" "$client" "$imp" "$flows" "$device" "$token" "$client_id" >> "$OUT/pending.jsonl"
     stop_server
   done
 done

@@ -64,19 +64,34 @@ impl Canned {
         }
     }
 
-    /// Answers one request, routed by path like a real server.
-    pub fn call(&self, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
-        debug_assert_eq!(request.method(), http::Method::POST);
-        if request.uri().path().ends_with("/device") {
+    /// Answers the floor's exchange: a poll when `token`, else a device authorization. The
+    /// body comes in a new `Vec`, as an HTTP client hands it over.
+    pub fn answer(&self, token: bool) -> crate::floor::Answer {
+        let (status, body) = self.next(token);
+        crate::floor::Answer {
+            status,
+            body: body.to_vec(),
+        }
+    }
+
+    fn next(&self, token: bool) -> (u16, &'static [u8]) {
+        if !token {
             self.polls.set(0);
-            return response(200, JSON, DEVICE_JSON);
+            return (200, DEVICE_JSON);
         }
         let n = self.polls.get();
         self.polls.set(n + 1);
         if n < self.pending {
-            response(400, JSON, PENDING_JSON)
+            (400, PENDING_JSON)
         } else {
-            response(200, JSON, TOKEN_JSON)
+            (200, TOKEN_JSON)
         }
+    }
+
+    /// Answers one request, routed by path like a real server.
+    pub fn call(&self, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
+        debug_assert_eq!(request.method(), http::Method::POST);
+        let (status, body) = self.next(!request.uri().path().ends_with("/device"));
+        response(status, JSON, body)
     }
 }

@@ -1,11 +1,14 @@
-//! The hand-written extractor: the fields a device-flow client needs, read with serde into
-//! small structs (JSON) or picked out of `name=value` pairs (form). It validates nothing
-//! beyond what the types require; it is the least work that still gets the values out.
+//! The hand-written extractor: the fields a device-flow client needs, picked out of the JSON
+//! object by [`crate::json`] (no serde) or out of `name=value` pairs (form). It validates
+//! nothing beyond what the fields require (strings where strings are needed, whole numbers
+//! for lifetimes); it is the least work that still gets the values out correctly.
 
-use serde::Deserialize;
+use std::borrow::Cow;
+
+use crate::json::{self, Malformed, Value};
 
 /// A device authorization answer (RFC 8628 §3.2).
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Default)]
 pub struct DeviceAuthorization {
     /// The code to poll with.
     pub device_code: String,
@@ -22,7 +25,7 @@ pub struct DeviceAuthorization {
 }
 
 /// A token answer (RFC 6749 §5.1).
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Default)]
 pub struct Token {
     /// The access token.
     pub access_token: String,
@@ -36,30 +39,94 @@ pub struct Token {
     pub scope: Option<String>,
 }
 
-/// An OAuth error answer (RFC 6749 §5.2).
-#[derive(Debug, Deserialize, Default)]
-pub struct OAuthError {
+/// An OAuth error answer (RFC 6749 §5.2), borrowed from the body: a pending answer is read
+/// and dropped without a copy.
+#[derive(Debug, Default)]
+pub struct OAuthError<'a> {
     /// The error code.
-    pub error: String,
+    pub error: Cow<'a, str>,
     /// Human-readable text.
-    pub error_description: Option<String>,
+    pub error_description: Option<Cow<'a, str>>,
     /// A page about the error.
-    pub error_uri: Option<String>,
+    pub error_uri: Option<Cow<'a, str>>,
+}
+
+fn json_number(value: &str) -> Result<u64, Malformed> {
+    value.parse().map_err(|_| Malformed)
+}
+
+fn json_required(value: String) -> Result<String, Malformed> {
+    if value.is_empty() {
+        Err(Malformed)
+    } else {
+        Ok(value)
+    }
 }
 
 /// Reads a JSON device authorization answer.
-pub fn device_json(body: &[u8]) -> serde_json::Result<DeviceAuthorization> {
-    serde_json::from_slice(body)
+pub fn device_json(body: &[u8]) -> Result<DeviceAuthorization, Malformed> {
+    let mut out = DeviceAuthorization::default();
+    let (mut expires_in, mut interval, mut bad) = (None, None, false);
+    json::members(body, |name, value| match (name, value) {
+        ("device_code", Value::Str(s)) => out.device_code = s.into_owned(),
+        ("user_code", Value::Str(s)) => out.user_code = s.into_owned(),
+        ("verification_uri", Value::Str(s)) => out.verification_uri = s.into_owned(),
+        ("verification_uri_complete", Value::Str(s)) => {
+            out.verification_uri_complete = Some(s.into_owned())
+        }
+        ("expires_in", Value::Num(n)) => expires_in = Some(n),
+        ("interval", Value::Num(n)) => interval = Some(n),
+        ("device_code" | "user_code" | "verification_uri" | "expires_in" | "interval", _) => {
+            bad = true
+        }
+        _ => {}
+    })?;
+    if bad {
+        return Err(Malformed);
+    }
+    out.expires_in = json_number(expires_in.ok_or(Malformed)?)?;
+    out.interval = interval.map(json_number).transpose()?;
+    out.device_code = json_required(out.device_code)?;
+    out.user_code = json_required(out.user_code)?;
+    out.verification_uri = json_required(out.verification_uri)?;
+    Ok(out)
 }
 
 /// Reads a JSON token answer.
-pub fn token_json(body: &[u8]) -> serde_json::Result<Token> {
-    serde_json::from_slice(body)
+pub fn token_json(body: &[u8]) -> Result<Token, Malformed> {
+    let mut out = Token::default();
+    let (mut expires_in, mut bad) = (None, false);
+    json::members(body, |name, value| match (name, value) {
+        ("access_token", Value::Str(s)) => out.access_token = s.into_owned(),
+        ("token_type", Value::Str(s)) => out.token_type = s.into_owned(),
+        ("expires_in", Value::Num(n)) => expires_in = Some(n),
+        ("refresh_token", Value::Str(s)) => out.refresh_token = Some(s.into_owned()),
+        ("scope", Value::Str(s)) => out.scope = Some(s.into_owned()),
+        ("access_token" | "token_type" | "expires_in", _) => bad = true,
+        _ => {}
+    })?;
+    if bad {
+        return Err(Malformed);
+    }
+    out.expires_in = expires_in.map(json_number).transpose()?;
+    out.access_token = json_required(out.access_token)?;
+    out.token_type = json_required(out.token_type)?;
+    Ok(out)
 }
 
 /// Reads a JSON error answer.
-pub fn error_json(body: &[u8]) -> serde_json::Result<OAuthError> {
-    serde_json::from_slice(body)
+pub fn error_json(body: &[u8]) -> Result<OAuthError<'_>, Malformed> {
+    let mut out = OAuthError::default();
+    json::members(body, |name, value| match (name, value) {
+        ("error", Value::Str(s)) => out.error = s,
+        ("error_description", Value::Str(s)) => out.error_description = Some(s),
+        ("error_uri", Value::Str(s)) => out.error_uri = Some(s),
+        _ => {}
+    })?;
+    if out.error.is_empty() {
+        return Err(Malformed);
+    }
+    Ok(out)
 }
 
 /// Why a form body did not give the fields.
@@ -119,17 +186,19 @@ pub fn token_form(body: &[u8]) -> Result<Token, FormError> {
 }
 
 /// Reads a form-encoded error answer.
-pub fn error_form(body: &[u8]) -> Result<OAuthError, FormError> {
+pub fn error_form(body: &[u8]) -> Result<OAuthError<'_>, FormError> {
     let mut out = OAuthError::default();
     for (name, value) in url::form_urlencoded::parse(body) {
         match &*name {
-            "error" => out.error = value.into_owned(),
-            "error_description" => out.error_description = Some(value.into_owned()),
-            "error_uri" => out.error_uri = Some(value.into_owned()),
+            "error" => out.error = value,
+            "error_description" => out.error_description = Some(value),
+            "error_uri" => out.error_uri = Some(value),
             _ => {}
         }
     }
-    out.error = required(out.error, "error")?;
+    if out.error.is_empty() {
+        return Err(FormError("error"));
+    }
     Ok(out)
 }
 
@@ -167,6 +236,15 @@ mod tests {
     #[test]
     fn missing_fields_are_errors() {
         assert!(device_json(br#"{"user_code":"u"}"#).is_err());
+        assert!(
+            device_json(
+                br#"{"device_code":1,"user_code":"u","verification_uri":"v","expires_in":5}"#
+            )
+            .is_err()
+        );
+        assert!(token_json(br#"{"access_token":"a","token_type":"b","expires_in":"x"}"#).is_err());
+        assert!(token_json(br#"{"access_token":"a","token_type":"b","x":[{"y":null}]}"#).is_ok());
+        assert!(error_json(br#"{"error_description":"d"}"#).is_err());
         assert_eq!(
             device_form(b"device_code=d&user_code=u&verification_uri=v").unwrap_err(),
             FormError("expires_in")

@@ -1,24 +1,43 @@
-//! The floor: a device flow written by hand with nothing but the HTTP requests, the
+//! The floor: a device flow written by hand with nothing but the HTTP exchanges, the
 //! extractor, and the RFC 8628 rules a correct client cannot skip (the interval, `slow_down`
 //! adding 5 s, stopping at `expires_in`). It is what any device-flow library competes with.
 //!
-//! [`run`] drives a blocking HTTP client, [`run_async`] an async one; both share the request
+//! Its code path, per flow: the device request's form body is encoded once, and the poll's
+//! once (after the device answer); each exchange is `send(endpoint, body)`, which gives back
+//! the status and the body and nothing else (no headers, no `http::Request` or
+//! `http::Response`); answers are read by [`crate::extractor`] (no serde). The caller's `send`
+//! posts to a URL it parsed once, through its own HTTP client with no presets (see
+//! `loopback`).
+//!
+//! [`run`] drives a blocking HTTP client, [`run_async`] an async one; both share the body
 //! building and answer reading below.
 
 use std::time::Duration;
 
-use http::header::{ACCEPT, CONTENT_TYPE};
-use http::{HeaderValue, Method, Request, Response, Uri};
-
 use crate::extractor::{self, DeviceAuthorization, Token};
+use crate::json::Malformed;
 
-/// Where to send the requests and who the client is.
+/// Which endpoint an exchange goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum To {
+    /// The device authorization endpoint.
+    Device,
+    /// The token endpoint.
+    Token,
+}
+
+/// What the floor reads of an HTTP answer.
+#[derive(Debug)]
+pub struct Answer {
+    /// The status code.
+    pub status: u16,
+    /// The whole body.
+    pub body: Vec<u8>,
+}
+
+/// Who the client is (where it sends is the business of `send`).
 #[derive(Debug, Clone)]
 pub struct Endpoints {
-    /// The device authorization endpoint.
-    pub device: Uri,
-    /// The token endpoint.
-    pub token: Uri,
     /// The client id.
     pub client_id: String,
     /// The scopes, space-separated.
@@ -35,33 +54,22 @@ pub enum FloorError<E> {
     /// The server answered with this OAuth error.
     OAuth(String),
     /// An answer could not be read.
-    Unreadable(serde_json::Error),
+    Unreadable(Malformed),
     /// The device code expired.
     Expired,
 }
 
-fn post(uri: &Uri, body: Vec<u8>) -> Request<Vec<u8>> {
-    let mut request = Request::new(body);
-    *request.method_mut() = Method::POST;
-    *request.uri_mut() = uri.clone();
-    let headers = request.headers_mut();
-    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("application/x-www-form-urlencoded"),
-    );
-    request
-}
-
-fn device_request(ep: &Endpoints) -> Request<Vec<u8>> {
-    let body = url::form_urlencoded::Serializer::new(String::new())
+/// The device authorization request's body.
+pub fn device_body(ep: &Endpoints) -> Vec<u8> {
+    url::form_urlencoded::Serializer::new(String::new())
         .append_pair("client_id", &ep.client_id)
         .append_pair("scope", &ep.scope)
-        .finish();
-    post(&ep.device, body.into_bytes())
+        .finish()
+        .into_bytes()
 }
 
-fn poll_body(ep: &Endpoints, device: &DeviceAuthorization) -> Vec<u8> {
+/// The poll's body, the same for every poll of a flow.
+pub fn poll_body(ep: &Endpoints, device: &DeviceAuthorization) -> Vec<u8> {
     url::form_urlencoded::Serializer::new(String::new())
         .append_pair("grant_type", "urn:ietf:params:oauth:grant-type:device_code")
         .append_pair("device_code", &device.device_code)
@@ -70,30 +78,30 @@ fn poll_body(ep: &Endpoints, device: &DeviceAuthorization) -> Vec<u8> {
         .into_bytes()
 }
 
-fn read_device<E>(response: &Response<Vec<u8>>) -> Result<DeviceAuthorization, FloorError<E>> {
-    if response.status().is_success() {
-        extractor::device_json(response.body()).map_err(FloorError::Unreadable)
+fn read_device<E>(answer: &Answer) -> Result<DeviceAuthorization, FloorError<E>> {
+    if answer.status == 200 {
+        extractor::device_json(&answer.body).map_err(FloorError::Unreadable)
     } else {
-        let error = extractor::error_json(response.body()).map_err(FloorError::Unreadable)?;
-        Err(FloorError::OAuth(error.error))
+        let error = extractor::error_json(&answer.body).map_err(FloorError::Unreadable)?;
+        Err(FloorError::OAuth(error.error.into_owned()))
     }
 }
 
 /// What one poll's answer means: the token, or poll again after this interval.
 fn read_poll<E>(
-    response: &Response<Vec<u8>>,
+    answer: &Answer,
     interval: Duration,
 ) -> Result<Result<Token, Duration>, FloorError<E>> {
-    if response.status().is_success() {
-        return extractor::token_json(response.body())
+    if answer.status == 200 {
+        return extractor::token_json(&answer.body)
             .map(Ok)
             .map_err(FloorError::Unreadable);
     }
-    let error = extractor::error_json(response.body()).map_err(FloorError::Unreadable)?;
-    match error.error.as_str() {
+    let error = extractor::error_json(&answer.body).map_err(FloorError::Unreadable)?;
+    match &*error.error {
         "authorization_pending" => Ok(Err(interval)),
         "slow_down" => Ok(Err(interval + Duration::from_secs(5))),
-        _ => Err(FloorError::OAuth(error.error)),
+        _ => Err(FloorError::OAuth(error.error.into_owned())),
     }
 }
 
@@ -121,15 +129,18 @@ impl Schedule {
     }
 }
 
-/// One complete flow through a blocking HTTP client. `sleep` is called before each poll
-/// with the interval (never with zero).
+/// One complete flow through a blocking HTTP client. `on_code` gets the device authorization
+/// (to show the user code); `sleep` is called before each poll with the interval (never with
+/// zero).
 pub fn run<E>(
     ep: &Endpoints,
-    mut send: impl FnMut(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, E>,
+    mut send: impl FnMut(To, &[u8]) -> Result<Answer, E>,
+    mut on_code: impl FnMut(&DeviceAuthorization),
     mut sleep: impl FnMut(Duration),
 ) -> Result<Token, FloorError<E>> {
-    let answer = send(device_request(ep)).map_err(FloorError::Transport)?;
-    let device = read_device(&answer)?;
+    // Each answer is dropped as soon as it is read: nothing of it is kept while waiting.
+    let device = read_device(&send(To::Device, &device_body(ep)).map_err(FloorError::Transport)?)?;
+    on_code(&device);
     let body = poll_body(ep, &device);
     let mut schedule = Schedule::new(ep, &device);
     loop {
@@ -137,8 +148,10 @@ pub fn run<E>(
         if !wait.is_zero() {
             sleep(wait);
         }
-        let answer = send(post(&ep.token, body.clone())).map_err(FloorError::Transport)?;
-        match read_poll(&answer, schedule.interval)? {
+        let answer = send(To::Token, &body).map_err(FloorError::Transport)?;
+        let next = read_poll(&answer, schedule.interval)?;
+        drop(answer);
+        match next {
             Ok(token) => return Ok(token),
             Err(interval) => schedule.interval = interval,
         }
@@ -148,13 +161,16 @@ pub fn run<E>(
 /// One complete flow through an async HTTP client; as [`run`].
 pub async fn run_async<E>(
     ep: &Endpoints,
-    mut send: impl AsyncFnMut(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, E>,
+    mut send: impl AsyncFnMut(To, &[u8]) -> Result<Answer, E>,
+    mut on_code: impl FnMut(&DeviceAuthorization),
     mut sleep: impl AsyncFnMut(Duration),
 ) -> Result<Token, FloorError<E>> {
-    let answer = send(device_request(ep))
-        .await
-        .map_err(FloorError::Transport)?;
-    let device = read_device(&answer)?;
+    let device = read_device(
+        &send(To::Device, &device_body(ep))
+            .await
+            .map_err(FloorError::Transport)?,
+    )?;
+    on_code(&device);
     let body = poll_body(ep, &device);
     let mut schedule = Schedule::new(ep, &device);
     loop {
@@ -162,25 +178,22 @@ pub async fn run_async<E>(
         if !wait.is_zero() {
             sleep(wait).await;
         }
-        let answer = send(post(&ep.token, body.clone()))
+        let answer = send(To::Token, &body)
             .await
             .map_err(FloorError::Transport)?;
-        match read_poll(&answer, schedule.interval)? {
+        let next = read_poll(&answer, schedule.interval)?;
+        drop(answer);
+        match next {
             Ok(token) => return Ok(token),
             Err(interval) => schedule.interval = interval,
         }
     }
 }
 
-/// The first half of a poll step, for the poll-step benchmark: the request as the loop
-/// above builds it.
-pub fn poll_request(ep: &Endpoints, body: &[u8]) -> Request<Vec<u8>> {
-    post(&ep.token, body.to_vec())
-}
-
-/// The second half: reading a pending answer.
-pub fn is_pending(response: &Response<Vec<u8>>) -> bool {
-    matches!(read_poll::<()>(response, Duration::ZERO), Ok(Err(_)))
+/// Reading a poll's answer, for the poll-step benchmark: whether it says
+/// `authorization_pending`.
+pub fn is_pending(answer: &Answer) -> bool {
+    matches!(read_poll::<()>(answer, Duration::ZERO), Ok(Err(_)))
 }
 
 #[cfg(test)]
@@ -190,8 +203,6 @@ mod tests {
 
     fn endpoints() -> Endpoints {
         Endpoints {
-            device: Uri::from_static(canned::DEVICE_URL),
-            token: Uri::from_static(canned::TOKEN_URL),
             client_id: canned::CLIENT_ID.into(),
             scope: canned::SCOPES.join(" "),
             default_interval: Duration::from_secs(5),
@@ -201,22 +212,26 @@ mod tests {
     #[test]
     fn gets_the_token_after_the_pending_answers() {
         let server = Canned::new(3);
-        let mut polls = 0;
+        let (mut polls, mut shown) = (0, 0);
         let mut slept = Duration::ZERO;
         let token = run(
             &endpoints(),
-            |r| {
-                if r.uri().path().ends_with("/token") {
+            |to, body| {
+                if to == To::Token {
                     polls += 1;
-                    let body = std::str::from_utf8(r.body()).unwrap();
+                    let body = std::str::from_utf8(body).unwrap();
                     assert!(body.contains("device_code=GmRhmhcxhwAzkoEqiMEg"), "{body}");
                 }
-                Ok::<_, ()>(server.call(&r))
+                Ok::<_, ()>(server.answer(to == To::Token))
+            },
+            |d| {
+                assert_eq!(d.user_code, "WDJB-MJHT");
+                shown += 1;
             },
             |d| slept += d,
         )
         .unwrap();
-        assert_eq!(polls, 4);
+        assert_eq!((polls, shown), (4, 1));
         assert_eq!(slept, Duration::from_secs(20));
         assert_eq!(token.token_type, "Bearer");
     }
@@ -224,7 +239,24 @@ mod tests {
     #[test]
     fn stops_when_the_code_expires() {
         let server = Canned::new(u32::MAX);
-        let result = run(&endpoints(), |r| Ok::<_, ()>(server.call(&r)), |_| {});
+        let result = run(
+            &endpoints(),
+            |to, _| Ok::<_, ()>(server.answer(to == To::Token)),
+            |_| {},
+            |_| {},
+        );
         assert!(matches!(result, Err(FloorError::Expired)));
+    }
+
+    #[test]
+    fn an_oauth_error_ends_the_flow() {
+        let answer = Answer {
+            status: 400,
+            body: br#"{"error":"access_denied"}"#.to_vec(),
+        };
+        assert!(matches!(
+            read_poll::<()>(&answer, Duration::ZERO),
+            Err(FloorError::OAuth(e)) if e == "access_denied"
+        ));
     }
 }

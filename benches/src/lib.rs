@@ -15,6 +15,7 @@ pub mod core_flow;
 pub mod cpu;
 pub mod extractor;
 pub mod floor;
+pub mod json;
 pub mod loopback;
 pub mod measured;
 pub mod oauth2_flow;

@@ -1,10 +1,16 @@
 //! Complete flows over real HTTP to the simulated server on 127.0.0.1, through
-//! device-grant's drivers, through the floor and through `oauth2`, each on the same HTTP
-//! client: ureq 3 (blocking) or reqwest 0.13 (async, on a current-thread tokio runtime).
+//! device-grant's drivers, through the floor and through `oauth2`.
 //!
-//! Every implementation gets the same client: device-grant-ureq's preset `agent()` (no
-//! redirects, error statuses as answers, timeouts) or device-grant-reqwest's preset
-//! `client()`; the floor and `oauth2` send through it directly.
+//! - device-grant: its drivers with their preset clients, `device_grant_ureq::agent()`
+//!   (ureq 3) and `device_grant_reqwest::client()` (reqwest 0.13 on a current-thread tokio
+//!   runtime), as its documentation shows. Whatever those presets cost is device-grant's.
+//! - the floor: its own plain client of the same major version with no presets (ureq 3:
+//!   `http_status_as_error(false)` and nothing else, so that a pending answer's body can be
+//!   read; reqwest 0.13: `Client::new()`), its endpoint URLs parsed once, its own requests
+//!   (`post(url).header(accept).header(content-type).send(body)`), status and body read back
+//!   and nothing else.
+//! - `oauth2` 5: its own integrations on the clients it supports, ureq 2 and reqwest 0.12,
+//!   built with redirects off as its documentation asks.
 //!
 //! The server sends no `interval`; device-grant is configured with a default interval of
 //! zero and the floor with the same, `oauth2` gets a sleep that returns at once. So every
@@ -14,12 +20,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use device_grant::{Config, Flow};
-use http::{Response, Uri};
-use oauth2::{HttpRequest, HttpResponse};
+use http::header::{ACCEPT, CONTENT_TYPE};
 
-use crate::floor::{self, Endpoints};
+use crate::floor::{self, Answer, Endpoints, To};
 use crate::measured::measured_section;
 use crate::oauth2_flow;
+
+const JSON: &str = "application/json";
+const FORM: &str = "application/x-www-form-urlencoded";
 
 /// The implementations, by the names the `measure` binary takes.
 pub const IMPLS: [&str; 6] = [
@@ -43,50 +51,103 @@ pub struct Target {
 }
 
 impl Target {
-    fn config(&self) -> Arc<Config> {
+    /// device-grant's configuration for this server.
+    pub fn dg_config(&self, default_interval: Duration) -> Arc<Config> {
         Arc::new(
             Config::builder(&self.client_id)
                 .device_endpoint(&self.device)
                 .token_endpoint(&self.token)
                 .scope(&crate::canned::SCOPES.join(" "))
-                .default_interval(Duration::ZERO)
+                .default_interval(default_interval)
                 .build()
                 .expect("a valid configuration"),
         )
     }
 
-    fn endpoints(&self) -> Endpoints {
+    /// The floor's description of the client; the URLs go to its `send`.
+    pub fn endpoints(&self, default_interval: Duration) -> Endpoints {
         Endpoints {
-            device: self.device.parse::<Uri>().expect("a valid URI"),
-            token: self.token.parse::<Uri>().expect("a valid URI"),
             client_id: self.client_id.clone(),
             scope: crate::canned::SCOPES.join(" "),
-            default_interval: Duration::ZERO,
+            default_interval,
         }
     }
 }
 
-fn ureq_send(
-    agent: &ureq::Agent,
-    request: http::Request<Vec<u8>>,
-) -> Result<Response<Vec<u8>>, ureq::Error> {
-    let (parts, mut body) = agent.run(request)?.into_parts();
-    let bytes = body.read_to_vec()?;
-    Ok(Response::from_parts(parts, bytes))
+/// The floor's plain ureq 3 agent: no presets, only error statuses read as answers.
+pub fn floor_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
 }
 
-async fn reqwest_send(
+/// The floor's URLs for ureq, parsed once.
+pub fn floor_uris(target: &Target) -> (http::Uri, http::Uri) {
+    (
+        target.device.parse().expect("a valid URL"),
+        target.token.parse().expect("a valid URL"),
+    )
+}
+
+/// The floor's `send` over ureq 3.
+pub fn floor_ureq_send<'a>(
+    agent: &'a ureq::Agent,
+    urls: &'a (http::Uri, http::Uri),
+) -> impl FnMut(To, &[u8]) -> Result<Answer, ureq::Error> + 'a {
+    move |to, body| {
+        let url = if to == To::Device { &urls.0 } else { &urls.1 };
+        let mut answer = agent
+            .post(url.clone())
+            .header(ACCEPT, JSON)
+            .header(CONTENT_TYPE, FORM)
+            .send(body)?;
+        Ok(Answer {
+            status: answer.status().as_u16(),
+            body: answer.body_mut().read_to_vec()?,
+        })
+    }
+}
+
+/// The floor's plain reqwest 0.13 client: the rustls `ring` provider installed (as
+/// device-grant-reqwest does) and nothing else.
+pub fn floor_client() -> reqwest::Client {
+    device_grant_reqwest::install_crypto_provider();
+    reqwest::Client::new()
+}
+
+/// The floor's URLs for reqwest, parsed once.
+pub fn floor_urls(target: &Target) -> (reqwest::Url, reqwest::Url) {
+    (
+        target.device.parse().expect("a valid URL"),
+        target.token.parse().expect("a valid URL"),
+    )
+}
+
+/// The floor's `send` over reqwest 0.13.
+pub async fn floor_reqwest_send(
     client: &reqwest::Client,
-    request: http::Request<Vec<u8>>,
-) -> Result<Response<Vec<u8>>, reqwest::Error> {
-    let response = client.execute(reqwest::Request::try_from(request)?).await?;
-    let mut out = Response::new(Vec::new());
-    *out.status_mut() = response.status();
-    *out.body_mut() = response.bytes().await?.into();
-    Ok(out)
+    urls: &(reqwest::Url, reqwest::Url),
+    to: To,
+    body: &[u8],
+) -> Result<Answer, reqwest::Error> {
+    let url = if to == To::Device { &urls.0 } else { &urls.1 };
+    let answer = client
+        .post(url.clone())
+        .header(ACCEPT, JSON)
+        .header(CONTENT_TYPE, FORM)
+        .body(body.to_vec())
+        .send()
+        .await?;
+    let status = answer.status().as_u16();
+    Ok(Answer {
+        status,
+        body: answer.bytes().await?.into(),
+    })
 }
 
-fn reqwest_runtime() -> tokio::runtime::Runtime {
+/// A current-thread tokio runtime, as a command-line program would use.
+pub fn reqwest_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -106,7 +167,7 @@ pub fn run(imp: &str, target: &Target, n: u64) -> (Duration, Duration) {
     };
     match imp {
         "device-grant-ureq" => {
-            let config = target.config();
+            let config = target.dg_config(Duration::ZERO);
             let agent = device_grant_ureq::agent();
             measure(&mut || {
                 let flow = Flow::device(Arc::clone(&config), Instant::now());
@@ -114,17 +175,18 @@ pub fn run(imp: &str, target: &Target, n: u64) -> (Duration, Duration) {
             })
         }
         "floor-ureq" => {
-            let ep = target.endpoints();
-            let agent = device_grant_ureq::agent();
+            let ep = target.endpoints(Duration::ZERO);
+            let agent = floor_agent();
+            let urls = floor_uris(target);
+            let mut send = floor_ureq_send(&agent, &urls);
             measure(&mut || {
-                floor::run(&ep, |r| ureq_send(&agent, r), std::thread::sleep).expect("a token");
+                floor::run(&ep, &mut send, |_| {}, std::thread::sleep).expect("a token");
             })
         }
         "oauth2-ureq" => {
             let client = oauth2_flow::client(&target.client_id, &target.device, &target.token);
-            let agent = device_grant_ureq::agent();
-            let http =
-                |r: HttpRequest| -> Result<HttpResponse, ureq::Error> { ureq_send(&agent, r) };
+            // oauth2's documentation: its ureq 2 integration, redirects off.
+            let http = oauth2::ureq::builder().redirects(0).build();
             measure(&mut || {
                 let details: oauth2::StandardDeviceAuthorizationResponse = client
                     .exchange_device_code()
@@ -138,7 +200,7 @@ pub fn run(imp: &str, target: &Target, n: u64) -> (Duration, Duration) {
             })
         }
         "device-grant-reqwest" => {
-            let config = target.config();
+            let config = target.dg_config(Duration::ZERO);
             let rt = reqwest_runtime();
             let client = rt
                 .block_on(async { device_grant_reqwest::client() })
@@ -153,15 +215,15 @@ pub fn run(imp: &str, target: &Target, n: u64) -> (Duration, Duration) {
             })
         }
         "floor-reqwest" => {
-            let ep = target.endpoints();
+            let ep = target.endpoints(Duration::ZERO);
             let rt = reqwest_runtime();
-            let client = rt
-                .block_on(async { device_grant_reqwest::client() })
-                .expect("a client");
+            let client = rt.block_on(async { floor_client() });
+            let urls = floor_urls(target);
             measure(&mut || {
                 rt.block_on(floor::run_async(
                     &ep,
-                    async |r| reqwest_send(&client, r).await,
+                    async |to, body| floor_reqwest_send(&client, &urls, to, body).await,
+                    |_| {},
                     async |d| tokio::time::sleep(d).await,
                 ))
                 .expect("a token");
@@ -170,10 +232,14 @@ pub fn run(imp: &str, target: &Target, n: u64) -> (Duration, Duration) {
         "oauth2-reqwest" => {
             let client = oauth2_flow::client(&target.client_id, &target.device, &target.token);
             let rt = reqwest_runtime();
-            let http_client = rt
-                .block_on(async { device_grant_reqwest::client() })
+            // oauth2's documentation: its reqwest 0.12 integration, redirects off.
+            let http = rt
+                .block_on(async {
+                    oauth2::reqwest::ClientBuilder::new()
+                        .redirect(oauth2::reqwest::redirect::Policy::none())
+                        .build()
+                })
                 .expect("a client");
-            let http = |r: HttpRequest| reqwest_send(&http_client, r);
             measure(&mut || {
                 rt.block_on(async {
                     let details: oauth2::StandardDeviceAuthorizationResponse = client

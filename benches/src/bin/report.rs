@@ -197,6 +197,7 @@ impl Report<'_> {
 
     fn loopback(&mut self, results: &Path) {
         let text = std::fs::read_to_string(results.join("loopback.jsonl")).unwrap_or_default();
+        // CPU ns per flow by implementation, one entry per round in the order they ran.
         let mut cpu: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         let mut detail = String::new();
         for line in text.lines() {
@@ -211,36 +212,91 @@ impl Report<'_> {
             detail = v["detail"].as_str().unwrap_or("").to_owned();
             cpu.entry(imp.into()).or_default().push(c / n);
         }
+        let rounds = cpu.values().map(Vec::len).max().unwrap_or(0);
         let mut s = String::new();
         let _ = writeln!(
             s,
             "### Loopback: complete flows over HTTP to the simulated server ({detail}, interval 0)\n"
         );
-        s.push_str("Instructions per flow of the whole client process (callgrind) · CPU seconds per 1,000 flows, median (range over runs).\n\n");
-        s.push_str("| HTTP client | implementation | instructions / flow | CPU s / 1,000 flows | ÷ floor (instr) | ÷ floor (CPU) |\n");
+        let _ = writeln!(
+            s,
+            "Instructions per flow of the whole client process (callgrind; the headline) · CPU seconds per 1,000 flows, median (range over {rounds} rounds) · CPU ratio to the floor: median of the ratios taken within each round (range), as every round runs all implementations one after the other.\n"
+        );
+        s.push_str("| HTTP client | implementation | instructions / flow | ÷ floor (instr) | CPU s / 1,000 flows | ÷ floor (CPU, same round) |\n");
         s.push_str("|---|---|---|---|---|---|\n");
         for client in ["ureq", "reqwest"] {
-            let floor_i = self.instr("loopback", &format!("floor-{client}"), &detail);
-            let floor_c = cpu
-                .get(&format!("floor-{client}"))
-                .and_then(|v| median(&sorted(v)));
+            let floor_name = format!("floor-{client}");
+            let floor_i = self.instr("loopback", &floor_name, &detail);
             for imp in ["device-grant", "floor", "oauth2"] {
                 let name = format!("{imp}-{client}");
                 let i = self.instr("loopback", &name, &detail);
                 let c = cpu.get(&name).map(|v| sorted(v));
                 let cm = c.as_deref().and_then(median);
+                let ratios = cpu
+                    .get(&name)
+                    .zip(cpu.get(&floor_name))
+                    .map(|(a, f)| sorted(&a.iter().zip(f).map(|(a, f)| a / f).collect::<Vec<_>>()));
                 let _ = writeln!(
                     s,
                     "| {client} | {imp} | {} | {} | {} | {} |",
                     i.map_or("–".into(), |i| thousands(i as u64)),
+                    i.zip(floor_i).map_or("–".into(), |(a, b)| ratio(a, b)),
                     c.as_deref().zip(cm).map_or("–".into(), |(c, m)| format!(
                         "{:.3} ({:.3}–{:.3})",
                         m / 1e6,
                         c[0] / 1e6,
                         c[c.len() - 1] / 1e6
                     )),
-                    i.zip(floor_i).map_or("–".into(), |(a, b)| ratio(a, b)),
-                    cm.zip(floor_c).map_or("–".into(), |(a, b)| ratio(a, b)),
+                    ratios
+                        .filter(|r| !r.is_empty())
+                        .map_or("–".into(), |r| format!(
+                            "{:.2}× ({:.2}–{:.2})",
+                            median(&r).unwrap_or(0.0),
+                            r[0],
+                            r[r.len() - 1]
+                        )),
+                );
+            }
+        }
+        s.push('\n');
+        self.out.push_str(&s);
+    }
+
+    fn pending(&mut self, results: &Path) {
+        let text = std::fs::read_to_string(results.join("pending.jsonl")).unwrap_or_default();
+        let rows: Vec<Value> = text
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        if rows.is_empty() {
+            return;
+        }
+        let mut s = String::new();
+        s.push_str(
+            "### Heap per pending flow through the drivers (loopback, counting allocator)\n\n",
+        );
+        s.push_str("Flows started one after the other, each parked in its wait before its first poll, having shown its code. reqwest: one task per flow on a current-thread runtime (the task holds the future inline); ureq: one thread per flow (its stack is not heap). The client, its pooled connection and one parked flow are set up before counting.\n\n");
+        s.push_str("| HTTP client | implementation | flows | heap B / flow | blocks / flow | − floor | `size_of` run future (task future) |\n");
+        s.push_str("|---|---|---|---|---|---|---|\n");
+        for client in ["reqwest", "ureq"] {
+            let find = |imp: &str| {
+                rows.iter()
+                    .find(|v| v["client"] == client && v["impl"] == imp)
+            };
+            let floor = find("floor").and_then(|v| v["heap_per_flow"].as_f64());
+            for imp in ["device-grant", "floor"] {
+                let Some(v) = find(imp) else { continue };
+                let heap = v["heap_per_flow"].as_f64().unwrap_or(0.0);
+                let size = match v["run_future_size"].as_u64() {
+                    Some(0) | None => "–".to_owned(),
+                    Some(n) => format!("{n} B ({} B)", v["task_future_size"]),
+                };
+                let _ = writeln!(
+                    s,
+                    "| {client} | {imp} | {} | {heap:.0} | {:.1} | {} | {size} |",
+                    v["n"],
+                    v["blocks_per_flow"].as_f64().unwrap_or(0.0),
+                    floor.map_or("–".into(), |f| format!("{:+.0} B", heap - f)),
                 );
             }
         }
@@ -306,43 +362,69 @@ impl Report<'_> {
         let Ok(text) = std::fs::read_to_string(results.join("footprint.tsv")) else {
             return;
         };
-        // name, crates, wall s, CPU s, stripped bytes
-        let rows: BTreeMap<String, (u64, f64, f64, u64)> = text
-            .lines()
-            .filter_map(|l| {
-                let f: Vec<&str> = l.split('\t').collect();
+        let mut rows: BTreeMap<String, (u64, Vec<Build>)> = BTreeMap::new();
+        for l in text.lines() {
+            let f: Vec<&str> = l.split('\t').collect();
+            let parsed = (|| {
                 Some((
                     f.first()?.to_string(),
+                    f.get(1)?.parse().ok()?,
                     (
-                        f.get(1)?.parse().ok()?,
                         f.get(2)?.parse().ok()?,
                         f.get(3)?.parse().ok()?,
                         f.get(4)?.parse().ok()?,
                     ),
                 ))
-            })
-            .collect();
+            })();
+            if let Some((name, crates, build)) = parsed {
+                let row = rows.entry(name).or_insert((crates, Vec::new()));
+                row.1.push(build);
+            }
+        }
+        let mid = |v: &[Build], pick: fn(&Build) -> f64| {
+            let xs = sorted(&v.iter().map(pick).collect::<Vec<_>>());
+            (median(&xs).unwrap_or(0.0), xs[0], xs[xs.len() - 1])
+        };
+        let builds = rows.values().map(|r| r.1.len()).max().unwrap_or(0);
         let mut s = String::new();
         s.push_str("### Footprint: a minimal program that gets a token\n\n");
-        s.push_str("Unique crates in `cargo tree -e normal` (the program itself not counted) · clean release build with `-j2`, wall seconds (CPU seconds, user + system) · stripped binary. The build ratio is of CPU seconds, which the load of a shared machine disturbs less than wall time.\n\n");
-        s.push_str("| HTTP client | program | crates | build s (CPU s) | stripped MB | crates − floor | build ÷ floor | size ÷ floor |\n");
-        s.push_str("|---|---|---|---|---|---|---|---|\n");
+        let _ = writeln!(
+            s,
+            "Unique crates in `cargo tree -e normal` (the program itself not counted) · clean release build with `-j2`, one at a time, {builds} builds each: wall seconds and CPU seconds (user + system), median (range) · stripped binary. The build ratio is of median CPU seconds, which the load of a shared machine disturbs less than wall time.\n"
+        );
+        s.push_str("| HTTP client | program | crates | build wall s | build CPU s | stripped MB | crates − floor | build ÷ floor (CPU) | size ÷ floor |\n");
+        s.push_str("|---|---|---|---|---|---|---|---|---|\n");
         for client in ["ureq", "reqwest"] {
-            let floor = rows.get(&format!("floor-{client}")).copied();
-            for imp in ["device-grant", "floor", "oauth2"] {
-                let Some(&(crates, wall, cpu, size)) = rows.get(&format!("{imp}-{client}")) else {
+            let floor = rows.get(&format!("floor-{client}"));
+            let floor_cpu = floor.map(|f| mid(&f.1, |b| b.1).0);
+            let floor_size = floor.map(|f| f.1[0].2 as f64);
+            for imp in [
+                "device-grant",
+                "device-grant-idna-unicode",
+                "device-grant-idna-none",
+                "floor",
+                "oauth2",
+            ] {
+                let name = match imp.strip_prefix("device-grant-") {
+                    Some(idna) => format!("device-grant-{client}-{idna}"),
+                    None => format!("{imp}-{client}"),
+                };
+                let Some((crates, b)) = rows.get(&name) else {
                     continue;
                 };
+                let (w, wl, wh) = mid(b, |b| b.0);
+                let (c, cl, ch) = mid(b, |b| b.1);
+                let size = b[0].2 as f64;
                 let _ = writeln!(
                     s,
-                    "| {client} | {imp} | {crates} | {wall:.1} ({cpu:.1}) | {:.2} | {} | {} | {} |",
-                    size as f64 / 1e6,
+                    "| {client} | {imp} | {crates} | {w:.1} ({wl:.1}–{wh:.1}) | {c:.1} ({cl:.1}–{ch:.1}) | {:.2} | {} | {} | {} |",
+                    size / 1e6,
                     floor.map_or("–".into(), |f| format!(
                         "{:+}",
-                        crates as i64 - f.0 as i64
+                        *crates as i64 - f.0 as i64
                     )),
-                    floor.map_or("–".into(), |f| ratio(cpu, f.2)),
-                    floor.map_or("–".into(), |f| ratio(size as f64, f.3 as f64)),
+                    floor_cpu.map_or("–".into(), |f| ratio(c, f)),
+                    floor_size.map_or("–".into(), |f| ratio(size, f)),
                 );
             }
         }
@@ -350,6 +432,9 @@ impl Report<'_> {
         self.out.push_str(&s);
     }
 }
+
+/// One clean build: wall seconds, CPU seconds, stripped bytes.
+type Build = (f64, f64, u64);
 
 fn sorted(v: &[f64]) -> Vec<f64> {
     let mut v = v.to_vec();
@@ -371,6 +456,7 @@ fn main() {
     };
     report.in_memory();
     report.loopback(results);
+    report.pending(results);
     report.memory(results);
     report.footprint(results);
     if let Ok(machine) = std::fs::read_to_string(results.join("machine.txt")) {

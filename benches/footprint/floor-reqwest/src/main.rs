@@ -1,28 +1,17 @@
 //! A device flow written by hand over reqwest: `footprint-floor-reqwest <device URL> <token URL> <client id>`.
+//!
+//! Its own plain client (no timeouts, no presets), URLs parsed once, its own JSON extraction,
+//! no serde.
 
 use std::time::Duration;
 
-use serde::Deserialize;
+#[path = "../../../src/json.rs"]
+#[allow(dead_code)]
+mod json;
+#[path = "../../floor_fields.rs"]
+mod floor_fields;
 
-#[derive(Deserialize)]
-struct DeviceAuthorization {
-    device_code: String,
-    user_code: String,
-    verification_uri: String,
-    expires_in: u64,
-    interval: Option<u64>,
-}
-
-#[derive(Deserialize)]
-struct Token {
-    access_token: String,
-    token_type: String,
-}
-
-#[derive(Deserialize)]
-struct OAuthError {
-    error: String,
-}
+use floor_fields::read;
 
 fn form(pairs: &[(&str, &str)]) -> String {
     url::form_urlencoded::Serializer::new(String::new())
@@ -32,11 +21,11 @@ fn form(pairs: &[(&str, &str)]) -> String {
 
 async fn post(
     client: &reqwest::Client,
-    url: &str,
+    url: &reqwest::Url,
     body: String,
 ) -> reqwest::Result<(u16, Vec<u8>)> {
     let answer = client
-        .post(url)
+        .post(url.clone())
         .header("accept", "application/json")
         .header("content-type", "application/x-www-form-urlencoded")
         .body(body)
@@ -52,45 +41,49 @@ async fn flow(
     client_id: &str,
 ) -> Result<String, Box<dyn std::error::Error>> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()?;
+    let client = reqwest::Client::new();
+    let (device, token): (reqwest::Url, reqwest::Url) = (device.parse()?, token.parse()?);
     let (status, body) = post(
         &client,
-        device,
+        &device,
         form(&[("client_id", client_id), ("scope", "openid")]),
     )
     .await?;
+    let auth = read(&body)?;
     if status != 200 {
-        return Err(serde_json::from_slice::<OAuthError>(&body)?.error.into());
+        return Err(auth.error.unwrap_or_default().into());
     }
-    let auth: DeviceAuthorization = serde_json::from_slice(&body)?;
-    eprintln!(
-        "Open {} and enter {}",
-        auth.verification_uri, auth.user_code
-    );
+    let (Some(device_code), Some(user_code), Some(uri), Some(expires_in)) = (
+        auth.device_code,
+        auth.user_code,
+        auth.verification_uri,
+        auth.expires_in,
+    ) else {
+        return Err("an incomplete device authorization".into());
+    };
+    eprintln!("Open {uri} and enter {user_code}");
     let poll = form(&[
         ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-        ("device_code", &auth.device_code),
+        ("device_code", &device_code),
         ("client_id", client_id),
     ]);
     let mut interval = Duration::from_secs(auth.interval.filter(|&s| s > 0).unwrap_or(5));
-    let mut left = Duration::from_secs(auth.expires_in);
+    let mut left = Duration::from_secs(expires_in);
     loop {
         left = left.checked_sub(interval).ok_or("the code expired")?;
         tokio::time::sleep(interval).await;
-        let (status, body) = post(&client, token, poll.clone()).await?;
+        let (status, body) = post(&client, &token, poll.clone()).await?;
+        let got = read(&body)?;
         if status == 200 {
-            let t: Token = serde_json::from_slice(&body)?;
-            assert!(!t.access_token.is_empty());
-            return Ok(t.token_type);
+            let (Some(_), Some(token_type)) = (got.access_token, got.token_type) else {
+                return Err("an incomplete token answer".into());
+            };
+            return Ok(token_type);
         }
-        let e: OAuthError = serde_json::from_slice(&body)?;
-        match e.error.as_str() {
-            "authorization_pending" => {}
-            "slow_down" => interval += Duration::from_secs(5),
-            _ => return Err(e.error.into()),
+        match got.error.as_deref() {
+            Some("authorization_pending") => {}
+            Some("slow_down") => interval += Duration::from_secs(5),
+            other => return Err(other.unwrap_or("no error code").into()),
         }
     }
 }
