@@ -43,7 +43,7 @@ fn drive(
     mut on_event: impl FnMut(&Event),
 ) -> impl Future<Output = Result<TokenResponse, Error>> {
     async move {
-        let mut urls = Urls::default();
+        let mut urls = Urls::of(driver.flow().config());
         loop {
             // The step is taken apart before anything is awaited, so that the future does not
             // keep room for it (a request, or a finished flow's result) across the awaits.

@@ -35,6 +35,22 @@ pub(crate) struct Urls {
 }
 
 impl Urls {
+    /// Seeded with the endpoints the configuration already holds parsed (reqwest's `Url` is
+    /// the `url` crate's, as the core's), so a flow to them parses no URL at all.
+    pub(crate) fn of(config: &device_grant::Config) -> Urls {
+        let mut parsed = Vec::with_capacity(2);
+        for url in config
+            .device_endpoint()
+            .into_iter()
+            .chain([config.token_endpoint()])
+        {
+            if let Ok(uri) = http::Uri::try_from(url.as_str()) {
+                parsed.push((uri, url.clone()));
+            }
+        }
+        Urls { parsed }
+    }
+
     /// `request` as reqwest wants it, its address parsed at most once per flow.
     pub(crate) fn request(
         &mut self,
