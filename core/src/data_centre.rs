@@ -73,7 +73,7 @@ impl Lookup {
     ) -> Result<http::Uri, FlowError> {
         let fields = match answer {
             Answer::Success { fields, .. } => fields,
-            Answer::Error { error, .. } => return Err(FlowError::OAuth(error)),
+            Answer::Error { error, .. } => return Err(FlowError::OAuth(error.into_response())),
             Answer::Retry {
                 status,
                 content_type,
@@ -125,11 +125,11 @@ impl Lookup {
     }
 }
 
-fn invalid(status: u16, content_type: Option<String>, problem: Problem) -> FlowError {
+fn invalid(status: u16, content_type: Option<&str>, problem: Problem) -> FlowError {
     FlowError::InvalidResponse(InvalidResponse {
         endpoint: Endpoint::ServerInfo,
         status,
-        content_type,
+        content_type: content_type.map(str::to_owned),
         problem,
     })
 }

@@ -551,8 +551,9 @@ impl Flow {
                 } else {
                     BackOffCause::TemporarilyUnavailable
                 };
-                return self
-                    .retry_authorization(a, cause, retry_after, now, || FlowError::OAuth(error));
+                return self.retry_authorization(a, cause, retry_after, now, || {
+                    FlowError::OAuth(error.into_response())
+                });
             }
             Answer::Error {
                 code: ErrorCode::Other,
@@ -560,10 +561,11 @@ impl Flow {
                 retry_after,
             } if matches!(error.status, 429 | 503) => {
                 let cause = BackOffCause::Status(error.status);
-                return self
-                    .retry_authorization(a, cause, retry_after, now, || FlowError::OAuth(error));
+                return self.retry_authorization(a, cause, retry_after, now, || {
+                    FlowError::OAuth(error.into_response())
+                });
             }
-            Answer::Error { error, .. } => return done(Err(self.refusal(error))),
+            Answer::Error { error, .. } => return done(Err(self.refusal(error.into_response()))),
             Answer::Retry {
                 status,
                 retry_after,
@@ -642,7 +644,7 @@ impl Flow {
                 }
                 Err(problem) => Err(invalid(Endpoint::Token, status, content_type, problem)),
             },
-            Answer::Error { error, .. } => Err(self.refusal(error)),
+            Answer::Error { error, .. } => Err(self.refusal(error.into_response())),
             Answer::Retry {
                 status,
                 content_type,
@@ -698,7 +700,7 @@ impl Flow {
                 p.failures = 0;
                 let mut interval = p.interval.saturating_add(SLOW_DOWN_STEP);
                 // GitHub sends the new interval along; it may be larger still.
-                if let Ok(Some(sent)) = wire::seconds_of(e.extra.get("interval"), "interval") {
+                if let Ok(Some(sent)) = wire::seconds_of(e.get("interval"), "interval") {
                     interval = interval.max(sent);
                 }
                 p.interval = interval;
@@ -710,10 +712,10 @@ impl Flow {
                 State::Polling(p)
             }
             (ErrorCode::AccessDenied | ErrorCode::AuthorizationDeclined, e, _) => {
-                done(Err(FlowError::Denied(e)))
+                done(Err(FlowError::Denied(e.into_response())))
             }
             (ErrorCode::ExpiredToken | ErrorCode::CodeExpired, e, _) => {
-                done(Err(FlowError::Expired(Some(e))))
+                done(Err(FlowError::Expired(Some(e.into_response()))))
             }
             (ErrorCode::TemporarilyUnavailable, _, retry_after) => {
                 self.back_off(
@@ -733,7 +735,7 @@ impl Flow {
             (ErrorCode::OtherDataCentre, e, _)
                 if self.config.profile.shape().data_centres && !p.moved =>
             {
-                match data_centre::Lookup::new(&self.config, e) {
+                match data_centre::Lookup::new(&self.config, e.into_response()) {
                     Ok(lookup) => {
                         p.lookup = Some(lookup);
                         p.next_at = now.checked_add(p.interval).unwrap_or(p.deadline);
@@ -742,7 +744,7 @@ impl Flow {
                     Err(e) => done(Err(FlowError::OAuth(e))),
                 }
             }
-            (_, e, _) => done(Err(self.refusal(e))),
+            (_, e, _) => done(Err(self.refusal(e.into_response()))),
         }
     }
 
@@ -854,13 +856,13 @@ impl Flow {
 fn invalid(
     endpoint: Endpoint,
     status: u16,
-    content_type: Option<String>,
+    content_type: Option<&str>,
     problem: Problem,
 ) -> FlowError {
     FlowError::InvalidResponse(InvalidResponse {
         endpoint,
         status,
-        content_type,
+        content_type: content_type.map(str::to_owned),
         problem,
     })
 }

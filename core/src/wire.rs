@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use http::HeaderMap;
-use http::header::{CONTENT_TYPE, DATE, RETRY_AFTER};
+use http::header::{DATE, RETRY_AFTER};
 use serde_json::{Map, Value};
 
 use crate::error::Problem;
@@ -151,14 +151,21 @@ enum Format {
     Unknown,
 }
 
-fn declared_format(headers: &HeaderMap) -> Format {
-    let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+fn declared_format(content_type: Option<&str>) -> Format {
+    let Some(value) = content_type else {
         return Format::Unknown;
     };
-    let media = value.split(';').next().unwrap_or("").trim();
-    if media.eq_ignore_ascii_case("application/json")
-        || media.to_ascii_lowercase().ends_with("+json")
-    {
+    // What nearly every answer says, before any splitting.
+    if value.eq_ignore_ascii_case("application/json") {
+        return Format::Json;
+    }
+    let media = value
+        .split_once(';')
+        .map_or(value, |(media, _)| media)
+        .trim();
+    let structured_json =
+        media.len() >= 5 && media.as_bytes()[media.len() - 5..].eq_ignore_ascii_case(b"+json");
+    if media.eq_ignore_ascii_case("application/json") || structured_json {
         Format::Json
     } else if media.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
         Format::Form
@@ -191,8 +198,11 @@ fn looked_like(body: &[u8]) -> &'static str {
 }
 
 /// Reads a body into its members, trusting `Content-Type` first and the bytes second.
-pub(crate) fn parse_body<'a>(headers: &HeaderMap, body: &'a [u8]) -> Result<Fields<'a>, Problem> {
-    let declared = declared_format(headers);
+pub(crate) fn parse_body<'a>(
+    content_type: Option<&str>,
+    body: &'a [u8],
+) -> Result<Fields<'a>, Problem> {
+    let declared = declared_format(content_type);
     let sniffed = sniff(body);
     let order = match (declared, sniffed) {
         (Format::Unknown, s) => [s, Format::Unknown],
@@ -442,40 +452,41 @@ mod tests {
     use super::*;
     use http::HeaderValue;
 
-    fn headers(ct: Option<&'static str>) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        if let Some(ct) = ct {
-            h.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
-        }
-        h
+    fn content_type(ct: Option<&'static str>) -> Option<&'static str> {
+        ct
     }
 
     #[test]
     fn json_and_form_by_content_type_and_by_sniffing() {
         let f = parse_body(
-            &headers(Some("application/json; charset=utf-8")),
+            content_type(Some("application/json; charset=utf-8")),
             br#"{"a":1}"#,
         )
         .unwrap();
         assert_eq!(f["a"], 1);
         let f = parse_body(
-            &headers(Some("application/x-www-form-urlencoded; charset=utf-8")),
+            content_type(Some("application/x-www-form-urlencoded; charset=utf-8")),
             b"error=slow_down&interval=22",
         )
         .unwrap();
         assert_eq!(f["error"], "slow_down");
         assert_eq!(f["interval"], "22");
         // Lies: JSON labelled as HTML, form labelled as JSON.
-        let f = parse_body(&headers(Some("text/html")), br#" {"error":"x"} "#).unwrap();
+        let f = parse_body(content_type(Some("text/html")), br#" {"error":"x"} "#).unwrap();
         assert_eq!(f["error"], "x");
         let f = parse_body(
-            &headers(Some("application/json")),
+            content_type(Some("application/json")),
             b"error=authorization_pending",
         )
         .unwrap();
         assert_eq!(f["error"], "authorization_pending");
-        let f = parse_body(&headers(None), b"a=b").unwrap();
+        let f = parse_body(content_type(None), b"a=b").unwrap();
         assert_eq!(f["a"], "b");
+        // Structured syntax suffixes (RFC 6839) in any case: a JSON body that does not start
+        // with `{` after trimming is still read as JSON when declared so.
+        assert!(declared_format(Some("application/problem+json")) == Format::Json);
+        assert!(declared_format(Some("Application/Vnd.X+JSON ; q=1")) == Format::Json);
+        assert!(declared_format(Some("text/json5")) == Format::Unknown);
     }
 
     #[test]
@@ -492,31 +503,35 @@ mod tests {
         ];
         for (body, want) in cases {
             assert_eq!(
-                parse_body(&headers(Some("application/json")), body),
+                parse_body(content_type(Some("application/json")), body),
                 Err(Problem::Unreadable { looked_like: want }),
                 "{body:?}"
             );
         }
         // A JSON array is not an object of members.
-        assert!(parse_body(&headers(None), b"[1,2]").is_err());
+        assert!(parse_body(content_type(None), b"[1,2]").is_err());
     }
 
     #[test]
     fn repeated_names_resolve_once_and_leave_together() {
         // Forms: the first (RFC 8628 §3.1 forbids repeats); JSON: the last, as serde_json.
-        let mut f = parse_body(&headers(None), b"error=a&x=1&error=b").unwrap();
+        let mut f = parse_body(content_type(None), b"error=a&x=1&error=b").unwrap();
         assert_eq!(f["error"], "a");
         assert_eq!(f.remove("error"), Some(Value::String("a".into())));
         assert_eq!(f.get("error"), None, "every repetition goes with it");
         assert_eq!(f.into_map().len(), 1);
-        let f = parse_body(&headers(None), br#"{"error":"a","error":"b","n":1,"n":2}"#).unwrap();
+        let f = parse_body(
+            content_type(None),
+            br#"{"error":"a","error":"b","n":1,"n":2}"#,
+        )
+        .unwrap();
         assert_eq!(f["error"], "b");
         let map = f.into_map();
         assert_eq!(
             (map["error"].as_str(), map["n"].as_u64()),
             (Some("b"), Some(2))
         );
-        let f = parse_body(&headers(None), b"a=1&b=2&a=3")
+        let f = parse_body(content_type(None), b"a=1&b=2&a=3")
             .unwrap()
             .into_map();
         assert_eq!(f["a"], "1");
@@ -531,7 +546,7 @@ mod tests {
                 .collect::<Vec<_>>()
                 .join(",")
         );
-        let f = parse_body(&headers(Some("application/json")), body.as_bytes()).unwrap();
+        let f = parse_body(content_type(Some("application/json")), body.as_bytes()).unwrap();
         assert_eq!(f["m49999"], 49_999);
         assert_eq!(f.into_map().len(), 50_000);
     }
