@@ -197,7 +197,10 @@ fn take_error_code(fields: &mut Fields<'_>, own: &str) -> Option<String> {
     let name = ["error", "error_code", own].into_iter().find(
         |name| matches!(fields.get(name), Some(serde_json::Value::String(s)) if !s.is_empty()),
     )?;
-    wire::take_optional_string(fields, name)
+    match fields.remove(name) {
+        Some(serde_json::Value::String(code)) => Some(code),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -54,8 +54,11 @@ impl<'a> Fields<'a> {
     /// Takes the member out, with every repetition of its name.
     pub(crate) fn remove(&mut self, name: &str) -> Option<Value> {
         let at = self.position(name)?;
-        let value = std::mem::take(&mut self.pairs[at].1);
-        self.pairs.retain(|(k, _)| k != name);
+        let (_, value) = self.pairs.remove(at);
+        // Repetitions are rare: look for one before paying for a second pass that moves.
+        if self.pairs.iter().any(|(k, _)| k == name) {
+            self.pairs.retain(|(k, _)| k != name);
+        }
         Some(value)
     }
 
