@@ -229,7 +229,10 @@ pub(crate) fn parse_body<'a>(
 }
 
 fn parse_json(body: &[u8]) -> Option<Fields<'_>> {
-    serde_json::from_slice::<Fields<'_>>(body).ok()
+    // UTF-8 checked once for the whole body rather than string by string: JSON that is not
+    // UTF-8 is unreadable either way.
+    let text = std::str::from_utf8(body).ok()?;
+    serde_json::from_str::<Fields<'_>>(text).ok()
 }
 
 fn parse_form(body: &[u8]) -> Option<Fields<'_>> {
