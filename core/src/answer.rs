@@ -2,13 +2,14 @@
 //! with its code, something to retry, or something unusable. The flow's transitions match on
 //! what this module decides and never look at status codes or error strings themselves.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use http::{HeaderMap, StatusCode};
 
 use crate::error::{Endpoint, ErrorResponse, InvalidResponse, Problem};
 use crate::profile::{NameCase, Shape, snake};
-use crate::wire::{self, Fields};
+use crate::wire::{self, Fields, Member};
 
 /// The OAuth error codes the flow acts on (RFC 8628 §3.5, RFC 6749 §5.2 and the providers'
 /// own spellings); every other code is [`ErrorCode::Other`].
@@ -85,13 +86,13 @@ pub(crate) struct OAuthError<'a> {
     pub(crate) endpoint: Endpoint,
     pub(crate) status: u16,
     /// The `error` value exactly as sent (before the profile's aliases).
-    pub(crate) error: String,
+    pub(crate) error: Cow<'a, str>,
     fields: Fields<'a>,
 }
 
-impl OAuthError<'_> {
+impl<'a> OAuthError<'a> {
     /// A member other than the error code.
-    pub(crate) fn get(&self, name: &str) -> Option<&serde_json::Value> {
+    pub(crate) fn get(&self, name: &str) -> Option<&Member<'a>> {
         self.fields.get(name)
     }
 
@@ -103,7 +104,7 @@ impl OAuthError<'_> {
         ErrorResponse {
             endpoint: self.endpoint,
             status: self.status,
-            error: self.error,
+            error: self.error.into_owned(),
             description,
             uri,
             extra: fields.into_map(),
@@ -154,7 +155,7 @@ pub(crate) fn classify<'a>(
                     .error_aliases
                     .iter()
                     .find(|(word, _)| *word == error)
-                    .map_or(error.as_str(), |(_, code)| code);
+                    .map_or(&*error, |(_, code)| code);
                 return Answer::Error {
                     code: ErrorCode::parse(meaning),
                     retry_after: wire::retry_after(headers),
@@ -193,12 +194,12 @@ pub(crate) fn classify<'a>(
 
 /// The `error` member, Google's quota answer `{"error_code": "rate_limit_exceeded"}`, or the
 /// profile's own error member: the first of these names that holds a non-empty string.
-fn take_error_code(fields: &mut Fields<'_>, own: &str) -> Option<String> {
-    let name = ["error", "error_code", own].into_iter().find(
-        |name| matches!(fields.get(name), Some(serde_json::Value::String(s)) if !s.is_empty()),
-    )?;
+fn take_error_code<'a>(fields: &mut Fields<'a>, own: &str) -> Option<Cow<'a, str>> {
+    let name = ["error", "error_code", own]
+        .into_iter()
+        .find(|name| matches!(fields.get(name), Some(Member::Text(s)) if !s.is_empty()))?;
     match fields.remove(name) {
-        Some(serde_json::Value::String(code)) => Some(code),
+        Some(Member::Text(code)) => Some(code),
         _ => None,
     }
 }

@@ -11,6 +11,7 @@ use crate::answer::Answer;
 use crate::config::{Config, is_loopback};
 use crate::error::{Endpoint, ErrorResponse, FlowError, InvalidResponse, Problem, UriProblem};
 use crate::request;
+use crate::wire::Member;
 
 /// Zoho's accounts servers (PROVIDERS §15).
 const ZOHO_HOSTS: [&str; 10] = [
@@ -83,7 +84,7 @@ impl Lookup {
             }
             Answer::Invalid(i) => return Err(FlowError::InvalidResponse(i)),
         };
-        let Some(Value::Object(locations)) = fields.get("locations") else {
+        let Some(Member::Json(Value::Object(locations))) = fields.get("locations") else {
             return Err(invalid(200, None, Problem::MissingField("locations")));
         };
         let Some(Value::String(base)) = locations.get(&self.location) else {
