@@ -389,9 +389,9 @@ impl Flow {
             State::Polling(p) if p.lookup.is_some() => Endpoint::ServerInfo,
             _ => Endpoint::Token,
         };
-        let shape = self.config.profile.shape();
+        let shape = self.config.profile.shape_ref();
         let answer = answer::classify(
-            &shape,
+            shape,
             endpoint,
             parts.status,
             &parts.headers,
@@ -595,7 +595,7 @@ impl Flow {
                 .as_ref()
                 .map_or(&self.config.token_endpoint.0, |(url, _)| url),
             allow_insecure_http: self.config.allow_insecure_http,
-            default_expires_in: self.config.profile.shape().default_expires_in,
+            default_expires_in: self.config.profile.shape_ref().default_expires_in,
         };
         match device::parse(fields, now, &uris) {
             Ok(auth) => {
@@ -635,7 +635,7 @@ impl Flow {
                 fields,
                 status,
                 content_type,
-            } => match token::parse(fields, self.config.profile.shape().comma_scopes, now) {
+            } => match token::parse(fields, self.config.profile.shape_ref().comma_scopes, now) {
                 Ok(mut token) => {
                     if token.refresh_token.is_none() {
                         token.refresh_token = Some(used);
@@ -668,7 +668,7 @@ impl Flow {
                 content_type,
             } => {
                 return done(
-                    token::parse(fields, self.config.profile.shape().comma_scopes, now)
+                    token::parse(fields, self.config.profile.shape_ref().comma_scopes, now)
                         .map_err(|problem| invalid(Endpoint::Token, status, content_type, problem)),
                 );
             }
@@ -733,7 +733,7 @@ impl Flow {
                 State::Polling(p)
             }
             (ErrorCode::OtherDataCentre, e, _)
-                if self.config.profile.shape().data_centres && !p.moved =>
+                if self.config.profile.shape_ref().data_centres && !p.moved =>
             {
                 match data_centre::Lookup::new(&self.config, e.into_response()) {
                     Ok(lookup) => {
@@ -766,7 +766,7 @@ impl Flow {
 
     /// An OAuth error that ends the flow: AWS's wrong-region answer is told apart.
     fn refusal(&self, error: ErrorResponse) -> FlowError {
-        if self.config.profile.shape().region_hint
+        if self.config.profile.shape_ref().region_hint
             && error.error == "invalid_request"
             && let Some(serde_json::Value::String(region)) = error.extra.get("region")
         {
