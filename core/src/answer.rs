@@ -2,13 +2,14 @@
 //! with its code, something to retry, or something unusable. The flow's transitions match on
 //! what this module decides and never look at status codes or error strings themselves.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use http::{HeaderMap, StatusCode};
 
 use crate::error::{Endpoint, ErrorResponse, InvalidResponse, Problem};
 use crate::profile::{NameCase, Shape, snake};
-use crate::wire::{self, Fields};
+use crate::wire::{self, Fields, Member};
 
 /// The OAuth error codes the flow acts on (RFC 8628 §3.5, RFC 6749 §5.2 and the providers'
 /// own spellings); every other code is [`ErrorCode::Other`].
@@ -53,28 +54,62 @@ impl ErrorCode {
     }
 }
 
-/// A classified answer.
+/// A classified answer. Borrows the body and the headers: what the flow keeps is copied out
+/// only when it keeps it, so that an `authorization_pending` costs no allocation beyond the
+/// parse itself.
 pub(crate) enum Answer<'a> {
     /// A body without an OAuth error at a 2xx status; status and content type are kept for
     /// the report should the body fail validation.
     Success {
         fields: Fields<'a>,
         status: u16,
-        content_type: Option<String>,
+        content_type: Option<&'a str>,
     },
     /// An OAuth error at any status, with its code and any `Retry-After`.
     Error {
         code: ErrorCode,
-        error: ErrorResponse,
+        error: OAuthError<'a>,
         retry_after: Option<Duration>,
     },
     /// 429, 502, 503 or 504 without an OAuth error: throttling or a gateway page.
     Retry {
         status: u16,
         retry_after: Option<Duration>,
-        content_type: Option<String>,
+        content_type: Option<&'a str>,
     },
     Invalid(InvalidResponse),
+}
+
+/// An OAuth error as read: the code and the rest of the members, still borrowed from the
+/// body. It becomes an [`ErrorResponse`] only when the flow reports it.
+pub(crate) struct OAuthError<'a> {
+    pub(crate) endpoint: Endpoint,
+    pub(crate) status: u16,
+    /// The `error` value exactly as sent (before the profile's aliases).
+    pub(crate) error: Cow<'a, str>,
+    fields: Fields<'a>,
+}
+
+impl<'a> OAuthError<'a> {
+    /// A member other than the error code.
+    pub(crate) fn get(&self, name: &str) -> Option<&Member<'a>> {
+        self.fields.get(name)
+    }
+
+    /// The error to report, with `error_description`, `error_uri` and every other member.
+    pub(crate) fn into_response(self) -> ErrorResponse {
+        let mut fields = self.fields;
+        let description = wire::take_optional_string(&mut fields, "error_description");
+        let uri = wire::take_optional_string(&mut fields, "error_uri");
+        ErrorResponse {
+            endpoint: self.endpoint,
+            status: self.status,
+            error: self.error.into_owned(),
+            description,
+            uri,
+            extra: fields.into_map(),
+        }
+    }
 }
 
 /// Statuses that say "not now" rather than "no": they are retried while polling.
@@ -90,29 +125,27 @@ pub(crate) fn classify<'a>(
     shape: &Shape,
     endpoint: Endpoint,
     status: StatusCode,
-    headers: &HeaderMap,
+    headers: &'a HeaderMap,
     body: &'a [u8],
     limit: usize,
 ) -> Answer<'a> {
     let code = status.as_u16();
-    let content_type = || {
-        headers
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
+    // Looked up once: it picks the parser and goes into any report.
+    let content_type = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
     let invalid = |problem| {
         Answer::Invalid(InvalidResponse {
             endpoint,
             status: code,
-            content_type: content_type(),
+            content_type: content_type.map(str::to_owned),
             problem,
         })
     };
     if body.len() > limit {
         return invalid(Problem::BodyTooLarge { limit });
     }
-    match wire::parse_body(headers, body) {
+    match wire::parse_body(content_type, body) {
         Ok(mut fields) => {
             if shape.names == NameCase::Camel {
                 fields.rename(snake);
@@ -122,20 +155,15 @@ pub(crate) fn classify<'a>(
                     .error_aliases
                     .iter()
                     .find(|(word, _)| *word == error)
-                    .map_or(error.as_str(), |(_, code)| code);
-                let error_code = ErrorCode::parse(meaning);
-                let description = wire::take_optional_string(&mut fields, "error_description");
-                let uri = wire::take_optional_string(&mut fields, "error_uri");
+                    .map_or(&*error, |(_, code)| code);
                 return Answer::Error {
-                    code: error_code,
+                    code: ErrorCode::parse(meaning),
                     retry_after: wire::retry_after(headers),
-                    error: ErrorResponse {
+                    error: OAuthError {
                         endpoint,
                         status: code,
                         error,
-                        description,
-                        uri,
-                        extra: fields.into_map(),
+                        fields,
                     },
                 };
             }
@@ -143,13 +171,13 @@ pub(crate) fn classify<'a>(
                 Answer::Success {
                     fields,
                     status: code,
-                    content_type: content_type(),
+                    content_type,
                 }
             } else if retryable(code) {
                 Answer::Retry {
                     status: code,
                     retry_after: wire::retry_after(headers),
-                    content_type: content_type(),
+                    content_type,
                 }
             } else {
                 invalid(Problem::UnexpectedStatus)
@@ -158,19 +186,22 @@ pub(crate) fn classify<'a>(
         Err(_) if retryable(code) => Answer::Retry {
             status: code,
             retry_after: wire::retry_after(headers),
-            content_type: content_type(),
+            content_type,
         },
         Err(problem) => invalid(problem),
     }
 }
 
 /// The `error` member, Google's quota answer `{"error_code": "rate_limit_exceeded"}`, or the
-/// profile's own error member.
-fn take_error_code(fields: &mut Fields<'_>, own: &str) -> Option<String> {
-    let name = ["error", "error_code", own].into_iter().find(
-        |name| matches!(fields.get(name), Some(serde_json::Value::String(s)) if !s.is_empty()),
-    )?;
-    wire::take_optional_string(fields, name)
+/// profile's own error member: the first of these names that holds a non-empty string.
+fn take_error_code<'a>(fields: &mut Fields<'a>, own: &str) -> Option<Cow<'a, str>> {
+    let name = ["error", "error_code", own]
+        .into_iter()
+        .find(|name| matches!(fields.get(name), Some(Member::Text(s)) if !s.is_empty()))?;
+    match fields.remove(name) {
+        Some(Member::Text(code)) => Some(code),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use crate::answer::Answer;
 use crate::config::{Config, is_loopback};
 use crate::error::{Endpoint, ErrorResponse, FlowError, InvalidResponse, Problem, UriProblem};
 use crate::request;
+use crate::wire::Member;
 
 /// Zoho's accounts servers (PROVIDERS §15).
 const ZOHO_HOSTS: [&str; 10] = [
@@ -73,7 +74,7 @@ impl Lookup {
     ) -> Result<http::Uri, FlowError> {
         let fields = match answer {
             Answer::Success { fields, .. } => fields,
-            Answer::Error { error, .. } => return Err(FlowError::OAuth(error)),
+            Answer::Error { error, .. } => return Err(FlowError::OAuth(error.into_response())),
             Answer::Retry {
                 status,
                 content_type,
@@ -83,7 +84,7 @@ impl Lookup {
             }
             Answer::Invalid(i) => return Err(FlowError::InvalidResponse(i)),
         };
-        let Some(Value::Object(locations)) = fields.get("locations") else {
+        let Some(Member::Json(Value::Object(locations))) = fields.get("locations") else {
             return Err(invalid(200, None, Problem::MissingField("locations")));
         };
         let Some(Value::String(base)) = locations.get(&self.location) else {
@@ -125,11 +126,11 @@ impl Lookup {
     }
 }
 
-fn invalid(status: u16, content_type: Option<String>, problem: Problem) -> FlowError {
+fn invalid(status: u16, content_type: Option<&str>, problem: Problem) -> FlowError {
     FlowError::InvalidResponse(InvalidResponse {
         endpoint: Endpoint::ServerInfo,
         status,
-        content_type,
+        content_type: content_type.map(str::to_owned),
         problem,
     })
 }

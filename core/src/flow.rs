@@ -389,9 +389,9 @@ impl Flow {
             State::Polling(p) if p.lookup.is_some() => Endpoint::ServerInfo,
             _ => Endpoint::Token,
         };
-        let shape = self.config.profile.shape();
+        let shape = self.config.profile.shape_ref();
         let answer = answer::classify(
-            &shape,
+            shape,
             endpoint,
             parts.status,
             &parts.headers,
@@ -551,8 +551,9 @@ impl Flow {
                 } else {
                     BackOffCause::TemporarilyUnavailable
                 };
-                return self
-                    .retry_authorization(a, cause, retry_after, now, || FlowError::OAuth(error));
+                return self.retry_authorization(a, cause, retry_after, now, || {
+                    FlowError::OAuth(error.into_response())
+                });
             }
             Answer::Error {
                 code: ErrorCode::Other,
@@ -560,10 +561,11 @@ impl Flow {
                 retry_after,
             } if matches!(error.status, 429 | 503) => {
                 let cause = BackOffCause::Status(error.status);
-                return self
-                    .retry_authorization(a, cause, retry_after, now, || FlowError::OAuth(error));
+                return self.retry_authorization(a, cause, retry_after, now, || {
+                    FlowError::OAuth(error.into_response())
+                });
             }
-            Answer::Error { error, .. } => return done(Err(self.refusal(error))),
+            Answer::Error { error, .. } => return done(Err(self.refusal(error.into_response()))),
             Answer::Retry {
                 status,
                 retry_after,
@@ -593,7 +595,7 @@ impl Flow {
                 .as_ref()
                 .map_or(&self.config.token_endpoint.0, |(url, _)| url),
             allow_insecure_http: self.config.allow_insecure_http,
-            default_expires_in: self.config.profile.shape().default_expires_in,
+            default_expires_in: self.config.profile.shape_ref().default_expires_in,
         };
         match device::parse(fields, now, &uris) {
             Ok(auth) => {
@@ -633,7 +635,7 @@ impl Flow {
                 fields,
                 status,
                 content_type,
-            } => match token::parse(fields, self.config.profile.shape().comma_scopes, now) {
+            } => match token::parse(fields, self.config.profile.shape_ref().comma_scopes, now) {
                 Ok(mut token) => {
                     if token.refresh_token.is_none() {
                         token.refresh_token = Some(used);
@@ -642,7 +644,7 @@ impl Flow {
                 }
                 Err(problem) => Err(invalid(Endpoint::Token, status, content_type, problem)),
             },
-            Answer::Error { error, .. } => Err(self.refusal(error)),
+            Answer::Error { error, .. } => Err(self.refusal(error.into_response())),
             Answer::Retry {
                 status,
                 content_type,
@@ -666,7 +668,7 @@ impl Flow {
                 content_type,
             } => {
                 return done(
-                    token::parse(fields, self.config.profile.shape().comma_scopes, now)
+                    token::parse(fields, self.config.profile.shape_ref().comma_scopes, now)
                         .map_err(|problem| invalid(Endpoint::Token, status, content_type, problem)),
                 );
             }
@@ -698,7 +700,7 @@ impl Flow {
                 p.failures = 0;
                 let mut interval = p.interval.saturating_add(SLOW_DOWN_STEP);
                 // GitHub sends the new interval along; it may be larger still.
-                if let Ok(Some(sent)) = wire::seconds_of(e.extra.get("interval"), "interval") {
+                if let Ok(Some(sent)) = wire::seconds_of(e.get("interval"), "interval") {
                     interval = interval.max(sent);
                 }
                 p.interval = interval;
@@ -710,10 +712,10 @@ impl Flow {
                 State::Polling(p)
             }
             (ErrorCode::AccessDenied | ErrorCode::AuthorizationDeclined, e, _) => {
-                done(Err(FlowError::Denied(e)))
+                done(Err(FlowError::Denied(e.into_response())))
             }
             (ErrorCode::ExpiredToken | ErrorCode::CodeExpired, e, _) => {
-                done(Err(FlowError::Expired(Some(e))))
+                done(Err(FlowError::Expired(Some(e.into_response()))))
             }
             (ErrorCode::TemporarilyUnavailable, _, retry_after) => {
                 self.back_off(
@@ -731,9 +733,9 @@ impl Flow {
                 State::Polling(p)
             }
             (ErrorCode::OtherDataCentre, e, _)
-                if self.config.profile.shape().data_centres && !p.moved =>
+                if self.config.profile.shape_ref().data_centres && !p.moved =>
             {
-                match data_centre::Lookup::new(&self.config, e) {
+                match data_centre::Lookup::new(&self.config, e.into_response()) {
                     Ok(lookup) => {
                         p.lookup = Some(lookup);
                         p.next_at = now.checked_add(p.interval).unwrap_or(p.deadline);
@@ -742,7 +744,7 @@ impl Flow {
                     Err(e) => done(Err(FlowError::OAuth(e))),
                 }
             }
-            (_, e, _) => done(Err(self.refusal(e))),
+            (_, e, _) => done(Err(self.refusal(e.into_response()))),
         }
     }
 
@@ -764,7 +766,7 @@ impl Flow {
 
     /// An OAuth error that ends the flow: AWS's wrong-region answer is told apart.
     fn refusal(&self, error: ErrorResponse) -> FlowError {
-        if self.config.profile.shape().region_hint
+        if self.config.profile.shape_ref().region_hint
             && error.error == "invalid_request"
             && let Some(serde_json::Value::String(region)) = error.extra.get("region")
         {
@@ -854,13 +856,13 @@ impl Flow {
 fn invalid(
     endpoint: Endpoint,
     status: u16,
-    content_type: Option<String>,
+    content_type: Option<&str>,
     problem: Problem,
 ) -> FlowError {
     FlowError::InvalidResponse(InvalidResponse {
         endpoint,
         status,
-        content_type,
+        content_type: content_type.map(str::to_owned),
         problem,
     })
 }

@@ -224,16 +224,21 @@ impl Profile {
     /// The dialect as data.
     #[must_use]
     pub fn shape(&self) -> Shape {
+        *self.shape_ref()
+    }
+
+    /// The dialect without a copy: the core reads it on every answer.
+    pub(crate) fn shape_ref(&self) -> &'static Shape {
         match self {
-            Profile::Rfc8628 | Profile::MicrosoftV2 | Profile::Google => Shape::RFC8628,
-            Profile::AzureAdV1 { .. } => Shape::AZURE_AD_V1,
-            Profile::GitHub => Shape::GITHUB,
-            Profile::AwsSso => Shape::AWS_SSO,
-            Profile::Twitch => Shape::TWITCH,
-            Profile::Amazon => Shape::AMAZON,
-            Profile::Salesforce => Shape::SALESFORCE,
-            Profile::Yandex => Shape::YANDEX,
-            Profile::Zoho => Shape::ZOHO,
+            Profile::Rfc8628 | Profile::MicrosoftV2 | Profile::Google => &Shape::RFC8628,
+            Profile::AzureAdV1 { .. } => &Shape::AZURE_AD_V1,
+            Profile::GitHub => &Shape::GITHUB,
+            Profile::AwsSso => &Shape::AWS_SSO,
+            Profile::Twitch => &Shape::TWITCH,
+            Profile::Amazon => &Shape::AMAZON,
+            Profile::Salesforce => &Shape::SALESFORCE,
+            Profile::Yandex => &Shape::YANDEX,
+            Profile::Zoho => &Shape::ZOHO,
         }
     }
 

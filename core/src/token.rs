@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use crate::dpop::DpopBinding;
 use crate::error::Problem;
 use crate::secret::{AccessToken, IdToken, RefreshToken};
-use crate::wire::{self, Fields};
+use crate::wire::{self, Fields, Member};
 
 /// A successful token response.
 ///
@@ -170,8 +170,8 @@ pub(crate) fn parse(
         .filter(|s| !s.is_empty())
         .map(IdToken::from);
     let scopes = match fields.get("scope") {
-        Some(Value::String(s)) => Some(split_scopes(s, comma_scopes)),
-        Some(Value::Array(items)) => items
+        Some(Member::Text(s)) => Some(split_scopes(s, comma_scopes)),
+        Some(Member::Json(Value::Array(items))) => items
             .iter()
             .map(|v| v.as_str().map(str::to_owned))
             .collect::<Option<Vec<_>>>(),

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use http::HeaderMap;
-use http::header::{CONTENT_TYPE, DATE, RETRY_AFTER};
+use http::header::{DATE, RETRY_AFTER};
 use serde_json::{Map, Value};
 
 use crate::error::Problem;
@@ -23,11 +23,40 @@ use crate::error::Problem;
 /// repeat), so that a body of many members costs linear time, not quadratic.
 #[derive(Debug, Default, PartialEq)]
 pub(crate) struct Fields<'a> {
-    pairs: Vec<(Cow<'a, str>, Value)>,
+    pairs: Vec<(Cow<'a, str>, Member<'a>)>,
     first_wins: bool,
 }
 
-static NULL: Value = Value::Null;
+/// A member's value. Strings stay slices of the body until they are kept (and a member
+/// that is only looked at, such as `"error":"authorization_pending"`, never becomes a
+/// `String`); everything else is read as serde_json reads it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Member<'a> {
+    Text(Cow<'a, str>),
+    Json(Value),
+}
+
+impl Member<'_> {
+    fn from_value(value: Value) -> Member<'static> {
+        match value {
+            Value::String(s) => Member::Text(Cow::Owned(s)),
+            other => Member::Json(other),
+        }
+    }
+
+    pub(crate) fn into_value(self) -> Value {
+        match self {
+            Member::Text(s) => Value::String(s.into_owned()),
+            Member::Json(v) => v,
+        }
+    }
+}
+
+impl Default for Member<'_> {
+    fn default() -> Self {
+        Member::Json(Value::Null)
+    }
+}
 
 impl<'a> Fields<'a> {
     fn position(&self, name: &str) -> Option<usize> {
@@ -42,20 +71,26 @@ impl<'a> Fields<'a> {
     /// The members of an object already parsed, such as a stored token response.
     pub(crate) fn from_map(map: Map<String, Value>) -> Fields<'static> {
         Fields {
-            pairs: map.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect(),
+            pairs: map
+                .into_iter()
+                .map(|(k, v)| (Cow::Owned(k), Member::from_value(v)))
+                .collect(),
             first_wins: false,
         }
     }
 
-    pub(crate) fn get(&self, name: &str) -> Option<&Value> {
+    pub(crate) fn get(&self, name: &str) -> Option<&Member<'a>> {
         self.position(name).map(|at| &self.pairs[at].1)
     }
 
     /// Takes the member out, with every repetition of its name.
-    pub(crate) fn remove(&mut self, name: &str) -> Option<Value> {
+    pub(crate) fn remove(&mut self, name: &str) -> Option<Member<'a>> {
         let at = self.position(name)?;
-        let value = std::mem::take(&mut self.pairs[at].1);
-        self.pairs.retain(|(k, _)| k != name);
+        let (_, value) = self.pairs.remove(at);
+        // Repetitions are rare: look for one before paying for a second pass that moves.
+        if self.pairs.iter().any(|(k, _)| k == name) {
+            self.pairs.retain(|(k, _)| k != name);
+        }
         Some(value)
     }
 
@@ -74,7 +109,10 @@ impl<'a> Fields<'a> {
 
     pub(crate) fn into_map(self) -> Map<String, Value> {
         let mut map = Map::new();
-        let pairs = self.pairs.into_iter().map(|(k, v)| (k.into_owned(), v));
+        let pairs = self
+            .pairs
+            .into_iter()
+            .map(|(k, v)| (k.into_owned(), v.into_value()));
         // A later insert replaces an earlier one.
         if self.first_wins {
             map.extend(pairs.rev());
@@ -85,10 +123,71 @@ impl<'a> Fields<'a> {
     }
 }
 
-impl std::ops::Index<&str> for Fields<'_> {
-    type Output = Value;
-    fn index(&self, name: &str) -> &Value {
-        self.get(name).unwrap_or(&NULL)
+impl<'de> serde::Deserialize<'de> for Member<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Member<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Member<'de>, E> {
+                Ok(Member::Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Member<'de>, E> {
+                Ok(Member::Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Member<'de>, E> {
+                Ok(Member::Text(Cow::Owned(v)))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Member<'de>, E> {
+                Ok(Member::Json(Value::Bool(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Member<'de>, E> {
+                Ok(Member::Json(Value::from(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Member<'de>, E> {
+                Ok(Member::Json(Value::from(v)))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Member<'de>, E> {
+                // As serde_json's own `Value`: a float it cannot hold is null.
+                Ok(Member::Json(
+                    serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number),
+                ))
+            }
+            fn visit_unit<E>(self) -> Result<Member<'de>, E> {
+                Ok(Member::Json(Value::Null))
+            }
+            fn visit_none<E>(self) -> Result<Member<'de>, E> {
+                Ok(Member::Json(Value::Null))
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Member<'de>, D::Error> {
+                <Member<'de> as serde::Deserialize>::deserialize(d)
+            }
+            // Nested values are rare and read whole, as serde_json reads them.
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<Member<'de>, A::Error> {
+                <Value as serde::Deserialize>::deserialize(
+                    serde::de::value::SeqAccessDeserializer::new(seq),
+                )
+                .map(Member::Json)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Member<'de>, A::Error> {
+                <Value as serde::Deserialize>::deserialize(
+                    serde::de::value::MapAccessDeserializer::new(map),
+                )
+                .map(Member::Json)
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
@@ -134,7 +233,7 @@ impl<'de> serde::Deserialize<'de> for Fields<'de> {
                     first_wins: false,
                 };
                 while let Some(Name(name)) = map.next_key()? {
-                    let value: Value = map.next_value()?;
+                    let value: Member<'de> = map.next_value()?;
                     fields.pairs.push((name, value));
                 }
                 Ok(fields)
@@ -151,14 +250,21 @@ enum Format {
     Unknown,
 }
 
-fn declared_format(headers: &HeaderMap) -> Format {
-    let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+fn declared_format(content_type: Option<&str>) -> Format {
+    let Some(value) = content_type else {
         return Format::Unknown;
     };
-    let media = value.split(';').next().unwrap_or("").trim();
-    if media.eq_ignore_ascii_case("application/json")
-        || media.to_ascii_lowercase().ends_with("+json")
-    {
+    // What nearly every answer says, before any splitting.
+    if value.eq_ignore_ascii_case("application/json") {
+        return Format::Json;
+    }
+    let media = value
+        .split_once(';')
+        .map_or(value, |(media, _)| media)
+        .trim();
+    let structured_json =
+        media.len() >= 5 && media.as_bytes()[media.len() - 5..].eq_ignore_ascii_case(b"+json");
+    if media.eq_ignore_ascii_case("application/json") || structured_json {
         Format::Json
     } else if media.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
         Format::Form
@@ -191,8 +297,11 @@ fn looked_like(body: &[u8]) -> &'static str {
 }
 
 /// Reads a body into its members, trusting `Content-Type` first and the bytes second.
-pub(crate) fn parse_body<'a>(headers: &HeaderMap, body: &'a [u8]) -> Result<Fields<'a>, Problem> {
-    let declared = declared_format(headers);
+pub(crate) fn parse_body<'a>(
+    content_type: Option<&str>,
+    body: &'a [u8],
+) -> Result<Fields<'a>, Problem> {
+    let declared = declared_format(content_type);
     let sniffed = sniff(body);
     let order = match (declared, sniffed) {
         (Format::Unknown, s) => [s, Format::Unknown],
@@ -216,7 +325,10 @@ pub(crate) fn parse_body<'a>(headers: &HeaderMap, body: &'a [u8]) -> Result<Fiel
 }
 
 fn parse_json(body: &[u8]) -> Option<Fields<'_>> {
-    serde_json::from_slice::<Fields<'_>>(body).ok()
+    // UTF-8 checked once for the whole body rather than string by string: JSON that is not
+    // UTF-8 is unreadable either way.
+    let text = std::str::from_utf8(body).ok()?;
+    serde_json::from_str::<Fields<'_>>(text).ok()
 }
 
 fn parse_form(body: &[u8]) -> Option<Fields<'_>> {
@@ -229,7 +341,7 @@ fn parse_form(body: &[u8]) -> Option<Fields<'_>> {
         first_wins: true,
     };
     for (key, value) in url::form_urlencoded::parse(trimmed) {
-        fields.pairs.push((key, Value::String(value.into_owned())));
+        fields.pairs.push((key, Member::Text(value)));
     }
     Some(fields)
 }
@@ -241,9 +353,9 @@ pub(crate) fn take_string(
     name: &'static str,
 ) -> Result<Option<String>, Problem> {
     match fields.remove(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(Problem::InvalidField {
+        None | Some(Member::Json(Value::Null)) => Ok(None),
+        Some(Member::Text(s)) => Ok(Some(s.into_owned())),
+        Some(Member::Json(_)) => Err(Problem::InvalidField {
             field: name,
             expected: "a string",
         }),
@@ -255,15 +367,15 @@ pub(crate) fn take_string(
 /// answer).
 pub(crate) fn take_optional_string(fields: &mut Fields<'_>, name: &str) -> Option<String> {
     match fields.get(name)? {
-        Value::String(_) => match fields.remove(name) {
-            Some(Value::String(s)) => Some(s),
+        Member::Text(_) => match fields.remove(name) {
+            Some(Member::Text(s)) => Some(s.into_owned()),
             _ => None,
         },
-        Value::Null => {
+        Member::Json(Value::Null) => {
             fields.remove(name);
             None
         }
-        _ => None,
+        Member::Json(_) => None,
     }
 }
 
@@ -291,7 +403,7 @@ pub(crate) fn seconds(
 
 /// [`seconds`] of a value already looked up.
 pub(crate) fn seconds_of(
-    value: Option<&Value>,
+    value: Option<&Member<'_>>,
     name: &'static str,
 ) -> Result<Option<Duration>, Problem> {
     let invalid = Problem::InvalidField {
@@ -299,14 +411,14 @@ pub(crate) fn seconds_of(
         expected: "a non-negative number of seconds",
     };
     let secs = match value {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::Number(n)) => {
+        None | Some(Member::Json(Value::Null)) => return Ok(None),
+        Some(Member::Json(Value::Number(n))) => {
             if let Some(u) = n.as_u64() {
                 return Ok(Some(Duration::from_secs(u)));
             }
             n.as_f64().ok_or(invalid.clone())?
         }
-        Some(Value::String(s)) => {
+        Some(Member::Text(s)) => {
             let s = s.trim();
             if let Ok(u) = s.parse::<u64>() {
                 return Ok(Some(Duration::from_secs(u)));
@@ -442,40 +554,49 @@ mod tests {
     use super::*;
     use http::HeaderValue;
 
-    fn headers(ct: Option<&'static str>) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        if let Some(ct) = ct {
-            h.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
+    impl Fields<'_> {
+        /// A member as serde_json would hold it (null when absent).
+        fn value(&self, name: &str) -> Value {
+            self.position(name)
+                .map_or(Value::Null, |at| self.pairs[at].1.clone().into_value())
         }
-        h
+    }
+
+    fn content_type(ct: Option<&'static str>) -> Option<&'static str> {
+        ct
     }
 
     #[test]
     fn json_and_form_by_content_type_and_by_sniffing() {
         let f = parse_body(
-            &headers(Some("application/json; charset=utf-8")),
+            content_type(Some("application/json; charset=utf-8")),
             br#"{"a":1}"#,
         )
         .unwrap();
-        assert_eq!(f["a"], 1);
+        assert_eq!(f.value("a"), 1);
         let f = parse_body(
-            &headers(Some("application/x-www-form-urlencoded; charset=utf-8")),
+            content_type(Some("application/x-www-form-urlencoded; charset=utf-8")),
             b"error=slow_down&interval=22",
         )
         .unwrap();
-        assert_eq!(f["error"], "slow_down");
-        assert_eq!(f["interval"], "22");
+        assert_eq!(f.value("error"), "slow_down");
+        assert_eq!(f.value("interval"), "22");
         // Lies: JSON labelled as HTML, form labelled as JSON.
-        let f = parse_body(&headers(Some("text/html")), br#" {"error":"x"} "#).unwrap();
-        assert_eq!(f["error"], "x");
+        let f = parse_body(content_type(Some("text/html")), br#" {"error":"x"} "#).unwrap();
+        assert_eq!(f.value("error"), "x");
         let f = parse_body(
-            &headers(Some("application/json")),
+            content_type(Some("application/json")),
             b"error=authorization_pending",
         )
         .unwrap();
-        assert_eq!(f["error"], "authorization_pending");
-        let f = parse_body(&headers(None), b"a=b").unwrap();
-        assert_eq!(f["a"], "b");
+        assert_eq!(f.value("error"), "authorization_pending");
+        let f = parse_body(content_type(None), b"a=b").unwrap();
+        assert_eq!(f.value("a"), "b");
+        // Structured syntax suffixes (RFC 6839) in any case: a JSON body that does not start
+        // with `{` after trimming is still read as JSON when declared so.
+        assert!(declared_format(Some("application/problem+json")) == Format::Json);
+        assert!(declared_format(Some("Application/Vnd.X+JSON ; q=1")) == Format::Json);
+        assert!(declared_format(Some("text/json5")) == Format::Unknown);
     }
 
     #[test]
@@ -492,34 +613,51 @@ mod tests {
         ];
         for (body, want) in cases {
             assert_eq!(
-                parse_body(&headers(Some("application/json")), body),
+                parse_body(content_type(Some("application/json")), body),
                 Err(Problem::Unreadable { looked_like: want }),
                 "{body:?}"
             );
         }
         // A JSON array is not an object of members.
-        assert!(parse_body(&headers(None), b"[1,2]").is_err());
+        assert!(parse_body(content_type(None), b"[1,2]").is_err());
     }
 
     #[test]
     fn repeated_names_resolve_once_and_leave_together() {
         // Forms: the first (RFC 8628 §3.1 forbids repeats); JSON: the last, as serde_json.
-        let mut f = parse_body(&headers(None), b"error=a&x=1&error=b").unwrap();
-        assert_eq!(f["error"], "a");
-        assert_eq!(f.remove("error"), Some(Value::String("a".into())));
+        let mut f = parse_body(content_type(None), b"error=a&x=1&error=b").unwrap();
+        assert_eq!(f.value("error"), "a");
+        assert_eq!(f.remove("error"), Some(Member::Text("a".into())));
         assert_eq!(f.get("error"), None, "every repetition goes with it");
         assert_eq!(f.into_map().len(), 1);
-        let f = parse_body(&headers(None), br#"{"error":"a","error":"b","n":1,"n":2}"#).unwrap();
-        assert_eq!(f["error"], "b");
+        let f = parse_body(
+            content_type(None),
+            br#"{"error":"a","error":"b","n":1,"n":2}"#,
+        )
+        .unwrap();
+        assert_eq!(f.value("error"), "b");
         let map = f.into_map();
         assert_eq!(
             (map["error"].as_str(), map["n"].as_u64()),
             (Some("b"), Some(2))
         );
-        let f = parse_body(&headers(None), b"a=1&b=2&a=3")
+        let f = parse_body(content_type(None), b"a=1&b=2&a=3")
             .unwrap()
             .into_map();
         assert_eq!(f["a"], "1");
+    }
+
+    #[test]
+    fn members_read_as_serde_json_reads_them() {
+        let body = r#"{"plain":"x","escaped":"a\"b\u00e9","n":-1,"f":1.5,"t":true,"z":null,"list":[1,"s",{"k":null}],"obj":{"a":{"b":[]}}}"#;
+        let f = parse_body(content_type(None), body.as_bytes()).unwrap();
+        assert!(matches!(
+            f.get("plain"),
+            Some(Member::Text(Cow::Borrowed("x")))
+        ));
+        assert!(matches!(f.get("escaped"), Some(Member::Text(Cow::Owned(s))) if s == "a\"bé"));
+        let want: Map<String, Value> = serde_json::from_str(body).unwrap();
+        assert_eq!(f.into_map(), want);
     }
 
     #[test]
@@ -531,8 +669,8 @@ mod tests {
                 .collect::<Vec<_>>()
                 .join(",")
         );
-        let f = parse_body(&headers(Some("application/json")), body.as_bytes()).unwrap();
-        assert_eq!(f["m49999"], 49_999);
+        let f = parse_body(content_type(Some("application/json")), body.as_bytes()).unwrap();
+        assert_eq!(f.value("m49999"), 49_999);
         assert_eq!(f.into_map().len(), 50_000);
     }
 
