@@ -179,3 +179,9 @@ pub use token::TokenResponse;
 pub use http;
 pub use serde_json;
 pub use url;
+
+// The README's examples, compiled (and run unless marked otherwise) by `cargo test --doc`.
+// Only under cfg(doctest), so it is not part of the API nor of its documentation.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

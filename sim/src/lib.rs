@@ -178,3 +178,9 @@ pub use script::{Fault, FaultTarget, RetryAfter, Script};
 
 #[cfg(feature = "server")]
 pub use server::{Server, closed_port};
+
+// The README's examples, compiled (and run unless marked otherwise) by `cargo test --doc`.
+// Only under cfg(doctest), so it is not part of the API nor of its documentation.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -87,3 +87,9 @@ pub use location::{HOME_ENV, default_home, default_token_dir};
 pub use lock::ProfileLock;
 pub use store::TokenStore;
 pub use token_set::{ClientInfo, FORMAT_VERSION, TokenSet, unix_seconds};
+
+// The README's examples, compiled (and run unless marked otherwise) by `cargo test --doc`.
+// Only under cfg(doctest), so it is not part of the API nor of its documentation.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

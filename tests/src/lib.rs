@@ -6,3 +6,9 @@
 //! the command line's tests.
 
 pub mod canned;
+
+// The repository README's examples, compiled by `cargo test --doc`: this crate depends on both
+// drivers, which those examples use. Only under cfg(doctest), so it adds nothing to the API.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -131,3 +131,9 @@ pub use trust::Trust;
 // Both appear in this crate's API; re-exported so that versions always match.
 pub use device_grant;
 pub use ureq;
+
+// The README's examples, compiled (and run unless marked otherwise) by `cargo test --doc`.
+// Only under cfg(doctest), so it is not part of the API nor of its documentation.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
