@@ -244,26 +244,42 @@ pub fn predict(
 }
 
 /// The members of the body when the declared `Content-Type` settles how it reads: JSON that
-/// parses as an object, or a form body with at least one `=`.
+/// parses as an object, or a form body with at least one `=`. When the header lies (a form
+/// body labelled JSON, as a misconfigured gateway sends, or the other way round) the body is
+/// read the way it looks, as the client is meant to do: a body that starts with `{` as JSON,
+/// one line of printable ASCII with an `=` as a form.
 fn members(content_type: &str, body: &[u8]) -> Option<Members> {
     let media = content_type.split(';').next()?.trim().to_ascii_lowercase();
+    let trimmed = body.trim_ascii();
+    let looks_json = trimmed.first() == Some(&b'{');
+    let looks_form = !looks_json
+        && !trimmed.is_empty()
+        && trimmed.contains(&b'=')
+        && trimmed.iter().all(u8::is_ascii_graphic);
     if media == "application/json" || media.ends_with("+json") {
-        serde_json::from_slice::<Members>(body).ok()
+        json_members(body).or_else(|| looks_form.then(|| form_members(trimmed)).flatten())
     } else if media == "application/x-www-form-urlencoded" {
-        let body = body.trim_ascii();
-        if body.is_empty() || !body.contains(&b'=') {
-            return None;
-        }
-        let mut fields = Map::new();
-        for (k, v) in form_urlencoded::parse(body) {
-            fields
-                .entry(k.into_owned())
-                .or_insert_with(|| Value::String(v.into_owned()));
-        }
-        Some(fields)
+        form_members(trimmed).or_else(|| looks_json.then(|| json_members(body)).flatten())
     } else {
         None
     }
+}
+
+fn json_members(body: &[u8]) -> Option<Members> {
+    serde_json::from_slice::<Members>(body).ok()
+}
+
+fn form_members(trimmed: &[u8]) -> Option<Members> {
+    if trimmed.is_empty() || !trimmed.contains(&b'=') {
+        return None;
+    }
+    let mut fields = Map::new();
+    for (k, v) in form_urlencoded::parse(trimmed) {
+        fields
+            .entry(k.into_owned())
+            .or_insert_with(|| Value::String(v.into_owned()));
+    }
+    Some(fields)
 }
 
 /// The `error` member when it is a non-empty string, else Google's `error_code`.
