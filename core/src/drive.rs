@@ -217,7 +217,9 @@ pub enum Step<E> {
 /// # use std::time::Instant;
 /// # use device_grant::{Config, Driver, Flow, RunError, Step, TokenResponse, TransportErrorKind};
 /// # fn send(_: device_grant::http::Request<Vec<u8>>, _limit: usize)
-/// #     -> Result<device_grant::http::Response<Vec<u8>>, std::io::Error> { unimplemented!() }
+/// #     -> Result<device_grant::http::Response<Vec<u8>>, std::io::Error> {
+/// #     Err(std::io::Error::other("this example sends nothing"))
+/// # }
 /// # fn sleep_until(_: Instant) {}
 /// fn run(flow: Flow) -> Result<TokenResponse, RunError<std::io::Error>> {
 ///     let mut driver = Driver::new(flow);

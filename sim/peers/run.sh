@@ -37,3 +37,5 @@ run oauth2-rs-ureq --whole-seconds -- "$oauth2rs" ureq
 run msal-python --whole-seconds -- "$venv/bin/python" "$peers/msal/peer.py"
 
 python3 "$peers/table.py" "$out" "$peers/results.json" "$root/sim/README.md"
+# The raw results name the commands as run; keep them relative to the repository.
+sed -i -e "s|$target/|target/|g" -e "s|$root/||g" "$peers/results.json"
