@@ -5,9 +5,8 @@
 //! package itself (`npm ci`); in CI (`CI=true`) a missing `node` or a failed install fails
 //! the run, elsewhere the scenarios are skipped with the reason printed.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
@@ -83,31 +82,15 @@ impl Provider {
 
     /// As [`Provider::start`], with more settings of server.mjs in `env` (`DPOP_NONCE`).
     pub fn start_with(ttl: u64, interval: u64, env: &[(&str, &str)]) -> Provider {
-        let mut child = Command::new("node")
+        let mut command = Command::new("node");
+        command
             .arg("server.mjs")
             .current_dir(oidc_dir())
             .env("PORT", "0")
             .env("DEVICE_CODE_TTL", ttl.to_string())
             .env("POLL_INTERVAL", interval.to_string())
-            .envs(env.iter().copied())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start node server.mjs");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the server's first line");
-        let info: serde_json::Value = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("server.mjs printed {line:?}: {e}"));
-        let field = |k: &str| {
-            info[k]
-                .as_str()
-                .unwrap_or_else(|| panic!("no {k} in {line}"))
-                .to_owned()
-        };
+            .envs(env.iter().copied());
+        let (child, field) = super::spawn_announced(command, "node server.mjs");
         Provider {
             issuer: field("issuer"),
             device_endpoint: field("device_authorization_endpoint"),

@@ -7,7 +7,6 @@
 //! in CI (`CI=true`) a missing `python3` or a failed install fails the run, elsewhere the
 //! scenarios are skipped with the reason printed.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -123,32 +122,16 @@ pub struct PyServer {
 
 impl PyServer {
     pub fn start(settings: Settings) -> PyServer {
-        let mut child = Command::new(python())
+        let mut command = Command::new(python());
+        command
             .arg("server.py")
             .current_dir(server_dir())
             .env("PORT", "0")
             .env("DEVICE_CODE_TTL", settings.ttl.to_string())
             .env("EXPIRES_IN", settings.expires_in.to_string())
             .env("POLL_INTERVAL", settings.interval.to_string())
-            .env("SLOW_DOWN_POLLS", settings.slow_down_polls.to_string())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start server.py");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the server's first line");
-        let info: serde_json::Value = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("server.py printed {line:?}: {e}"));
-        let field = |k: &str| {
-            info[k]
-                .as_str()
-                .unwrap_or_else(|| panic!("no {k} in {line}"))
-                .to_owned()
-        };
+            .env("SLOW_DOWN_POLLS", settings.slow_down_polls.to_string());
+        let (child, field) = super::spawn_announced(command, "server.py");
         PyServer {
             device_endpoint: field("device_authorization_endpoint"),
             token_endpoint: field("token_endpoint"),
