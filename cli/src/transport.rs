@@ -131,8 +131,7 @@ impl Http {
 
 /// Drives `flow` to its end through `agent`, stopped by Ctrl-C: the blocking driver's own
 /// loop, or with `--verbose` the same loop written out here so that each exchange can be
-/// logged. The logged loop does not shorten a request's timeouts to the device code's
-/// deadline as the driver does; a request then ends by the agent's timeouts instead.
+/// logged; like the driver's, it shortens a request's timeouts to the device code's deadline.
 pub fn run_flow(
     flow: Flow,
     agent: &ureq::Agent,
@@ -149,7 +148,8 @@ pub fn run_flow(
         }
         match driver.next(&mut on_event) {
             Step::Send(request) => {
-                match verbose::send(agent, request, driver.flow().body_limit()) {
+                let time_left = driver.time_left(Instant::now());
+                match verbose::send_within(agent, request, driver.flow().body_limit(), time_left) {
                     Ok(response) => driver.answered(response, Instant::now()),
                     Err(error) => {
                         let kind = device_grant_ureq::error_kind(&error);

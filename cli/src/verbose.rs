@@ -47,15 +47,26 @@ pub fn send(
     request: Request<Vec<u8>>,
     body_limit: usize,
 ) -> Result<Response<Vec<u8>>, ureq::Error> {
+    send_within(agent, request, body_limit, None)
+}
+
+/// [`send`] with the request's timeouts shortened to end within `time_left`, as
+/// [`device_grant_ureq::send_within`] does.
+pub fn send_within(
+    agent: &ureq::Agent,
+    request: Request<Vec<u8>>,
+    body_limit: usize,
+    time_left: Option<Duration>,
+) -> Result<Response<Vec<u8>>, ureq::Error> {
     if !on() {
-        return device_grant_ureq::send(agent, request, body_limit);
+        return device_grant_ureq::send_within(agent, request, body_limit, time_left);
     }
     let method = request.method().to_string();
     let url = redact_query(&request.uri().to_string());
     let sent_headers = headers(request.headers());
     let sent_body = body(request.headers(), request.body());
     let started = Instant::now();
-    let result = device_grant_ureq::send(agent, request, body_limit);
+    let result = device_grant_ureq::send_within(agent, request, body_limit, time_left);
     let took = started.elapsed();
     let exchange = Exchange {
         method,

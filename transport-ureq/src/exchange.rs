@@ -40,7 +40,10 @@ pub fn send(
 
 /// [`send`], its phases shortened to end within `time_left` when there is less than they
 /// would take ([`device_grant::fit_timeouts`]).
-pub(crate) fn send_within(
+///
+/// A loop of your own passes [`Driver::time_left`](device_grant::Driver::time_left) here, as
+/// [`run`](crate::run) does, so that no request outlives the device code.
+pub fn send_within(
     agent: &ureq::Agent,
     request: Request<Vec<u8>>,
     body_limit: usize,

@@ -123,7 +123,7 @@ pub use driver::{authorize, refresh, run, run_with_cancel};
 /// it reads to itself, and ureq's errors name at most an endpoint address, which the
 /// configuration refuses to carry credentials.
 pub type Error = device_grant::RunError<ureq::Error>;
-pub use exchange::send;
+pub use exchange::{send, send_within};
 pub use transport_error::error_kind;
 #[cfg(any(feature = "rustls", feature = "native-tls"))]
 pub use trust::Trust;

@@ -392,3 +392,28 @@ fn errors_are_json_on_stdout_with_output_json() {
     let out = run(bin().args(["token", "--cache"]).arg(&missing)).expect(7);
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn verbose_ends_a_stalled_poll_at_the_deadline() {
+    // With --verbose the CLI runs its own logged loop. Like the driver's, it must fit each
+    // request's timeouts to the code's 2 s: the stalled poll then ends near the deadline,
+    // where the agent alone would wait out its own phase timeouts (over 10 s) and the
+    // command's limit would kill it.
+    let server = Server::start(
+        fast(Dialect::Rfc8628)
+            .expires_in(Duration::from_secs(2))
+            .script(Script::never().fault_at(1, Fault::Stall(Duration::from_secs(120)))),
+    )
+    .expect("server");
+    let out = run(login(&server)
+        .arg("--verbose")
+        .timeout(Duration::from_secs(10)))
+    .expect(4);
+    assert!(
+        out.stderr
+            .contains(&format!("> POST {}", server.token_endpoint())),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("run login again"), "{}", out.stderr);
+}
