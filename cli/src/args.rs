@@ -139,8 +139,8 @@ The prompt (where to go and the code to enter) goes to stderr; the token goes to
 
 Profiles: --profile NAME reads [profiles.NAME] from $XDG_CONFIG_HOME/device-grant/config.toml
 (or the file DEVICE_GRANT_CONFIG names), whose keys are this command's long option names
-with _ for - (provider, tenant, issuer, device_endpoint, token_endpoint, client_id,
-auth_method, resource, allow_insecure_http), scopes as an array, and store = \"file\" or
+with _ for - (provider, tenant, region, instance, start_url, registration_endpoint, issuer,
+device_endpoint, token_endpoint, client_id, auth_method, resource, allow_insecure_http), scopes as an array, and store = \"file\" or
 \"keyring\". Options on the command line win. The client secret never goes in the file: set
 DEVICE_GRANT_CLIENT_SECRET. The tokens are stored under the profile's name.
 

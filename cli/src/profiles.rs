@@ -22,6 +22,10 @@ pub const CONFIG_ENV: &str = "DEVICE_GRANT_CONFIG";
 pub struct Profile {
     provider: Option<Provider>,
     tenant: Option<String>,
+    region: Option<String>,
+    instance: Option<String>,
+    start_url: Option<String>,
+    registration_endpoint: Option<String>,
     issuer: Option<String>,
     device_endpoint: Option<String>,
     token_endpoint: Option<String>,
@@ -132,7 +136,15 @@ impl Profile {
         // preset's tenant and an issuer from the file cannot mix with other endpoints.
         if !endpoints_given {
             server.provider = self.provider;
+            // Each says where the preset's endpoints are; one given on the command line wins.
             server.tenant = server.tenant.take().or_else(|| self.tenant.clone());
+            server.region = server.region.take().or_else(|| self.region.clone());
+            server.instance = server.instance.take().or_else(|| self.instance.clone());
+            server.start_url = server.start_url.take().or_else(|| self.start_url.clone());
+            server.registration_endpoint = server
+                .registration_endpoint
+                .take()
+                .or_else(|| self.registration_endpoint.clone());
             server.issuer.clone_from(&self.issuer);
             server.device_endpoint.clone_from(&self.device_endpoint);
             server.token_endpoint.clone_from(&self.token_endpoint);
@@ -191,6 +203,47 @@ store = "keyring"
         assert_eq!(server.tenant.as_deref(), Some("contoso.com"));
         assert_eq!(client.client_id.as_deref(), Some("from-the-command-line"));
         assert_eq!(client.auth_method, Some(AuthMethod::None));
+    }
+
+    #[test]
+    fn an_aws_profile_keeps_its_region_and_start_url() {
+        let p = parse(
+            r#"
+[profiles.work]
+provider = "aws-sso"
+region = "eu-west-1"
+start_url = "https://acme.awsapps.com/start"
+"#,
+        )
+        .unwrap();
+        let mut server = ServerArgs {
+            region: Some("us-east-2".into()),
+            ..ServerArgs::default()
+        };
+        p.apply(&mut server, &mut ClientArgs::default());
+        assert_eq!(server.provider, Some(Provider::AwsSso));
+        // The command line's region wins; the file fills the rest.
+        assert_eq!(server.region.as_deref(), Some("us-east-2"));
+        assert_eq!(
+            server.start_url.as_deref(),
+            Some("https://acme.awsapps.com/start")
+        );
+        assert_eq!(server.instance, None);
+    }
+
+    #[test]
+    fn a_server_on_the_command_line_replaces_the_profile_s_whole_server() {
+        let p = parse(
+            "[profiles.work]\nprovider = \"salesforce\"\ninstance = \"https://acme.my.salesforce.com\"\n",
+        )
+        .unwrap();
+        let mut server = ServerArgs {
+            issuer: Some("https://login.example".into()),
+            ..ServerArgs::default()
+        };
+        p.apply(&mut server, &mut ClientArgs::default());
+        assert_eq!(server.provider, None);
+        assert_eq!(server.instance, None);
     }
 
     #[test]
