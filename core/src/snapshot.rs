@@ -554,6 +554,132 @@ mod tests {
         );
     }
 
+    fn polling(prompt: StoredPrompt) -> Snapshot {
+        Snapshot {
+            client_id: "cid".into(),
+            token_endpoint: "https://as.example/token".into(),
+            next_request: 3,
+            stage: Stage::Polling(Box::new(Pending {
+                device_code: DeviceCode::new("dc-secret"),
+                prompt,
+                prompt_shown: true,
+                deadline_ms: 1_767_225_600_000,
+                next_poll_ms: 1_767_223_805_000,
+                interval_ms: 10_000,
+                failures: 2,
+            })),
+        }
+    }
+
+    fn full_prompt() -> StoredPrompt {
+        let mut extra = Map::new();
+        extra.insert("realm".into(), Value::from("corp"));
+        extra.insert("hints".into(), serde_json::json!([1, {"a": null}]));
+        StoredPrompt {
+            user_code: "WDJB-MJHT".into(),
+            verification_uri: "https://as.example/device".into(),
+            verification_uri_complete: Some("https://as.example/device?c=WDJB-MJHT".into()),
+            message: Some("Enter the code \"WDJB-MJHT\"".into()),
+            expires_in: 1800,
+            extra,
+        }
+    }
+
+    fn bare_prompt() -> StoredPrompt {
+        StoredPrompt {
+            user_code: "WDJB-MJHT".into(),
+            verification_uri: "https://as.example/device".into(),
+            verification_uri_complete: None,
+            message: None,
+            expires_in: 1800,
+            extra: Map::new(),
+        }
+    }
+
+    /// Snapshots as the first release wrote them (its serde-derived form): they still load,
+    /// and are written again byte for byte.
+    #[test]
+    fn stored_snapshots_load_and_are_written_the_same() {
+        let authorize = Snapshot {
+            client_id: "cid".into(),
+            token_endpoint: "https://as.example/token".into(),
+            next_request: 0,
+            stage: Stage::Authorize,
+        };
+        let refresh = Snapshot {
+            next_request: 7,
+            stage: Stage::Refresh(RefreshToken::new("rt-secret")),
+            ..authorize.clone()
+        };
+        let cases = [
+            (authorize, STORED_AUTHORIZE),
+            (refresh, STORED_REFRESH),
+            (polling(full_prompt()), STORED_POLLING_FULL),
+            (polling(bare_prompt()), STORED_POLLING_BARE),
+        ];
+        for (snap, stored) in cases {
+            assert_eq!(Snapshot::from_json(stored).unwrap(), snap, "{stored}");
+            assert_eq!(snap.to_json(), stored);
+        }
+    }
+
+    /// `STORED_POLLING_BARE` with `edit` applied, read back.
+    fn read_edited(edit: impl FnOnce(&mut Map<String, Value>)) -> Result<Snapshot, SnapshotError> {
+        let Ok(Value::Object(mut stored)) = serde_json::from_str(STORED_POLLING_BARE) else {
+            panic!("the stored snapshot is an object");
+        };
+        edit(&mut stored);
+        Snapshot::from_value(Value::Object(stored))
+    }
+
+    #[test]
+    fn the_reader_skips_unknown_members_and_absent_or_null_options() {
+        let bare = polling(bare_prompt());
+        let read = read_edited(|m| {
+            m.insert("written_by".into(), Value::from("a later minor release"));
+            m["prompt"]["message"] = Value::Null;
+            m["prompt"]["verification_uri_complete"] = Value::Null;
+        });
+        assert_eq!(read.unwrap(), bare);
+    }
+
+    #[test]
+    fn a_missing_or_mistyped_member_is_a_format_error_that_quotes_nothing() {
+        let format_error = |r: Result<Snapshot, SnapshotError>| match r {
+            Err(SnapshotError::Format(why)) => {
+                assert!(!why.contains("dc-secret") && !why.contains("WDJB"), "{why}");
+                why
+            }
+            other => panic!("expected a format error, got {other:?}"),
+        };
+        let why = format_error(read_edited(|m| {
+            m.remove("device_code");
+        }));
+        assert!(why.contains("device_code"), "{why}");
+        let why = format_error(read_edited(|m| {
+            m["prompt"].as_object_mut().unwrap().remove("user_code");
+        }));
+        assert!(why.contains("user_code"), "{why}");
+        let why = format_error(read_edited(|m| {
+            m.remove("stage");
+        }));
+        assert!(why.contains("stage"), "{why}");
+        format_error(read_edited(|m| m["stage"] = Value::from("dc-secret")));
+        format_error(read_edited(|m| m["failures"] = Value::from(-1)));
+        format_error(read_edited(|m| m["failures"] = Value::from(2.5)));
+        format_error(read_edited(|m| {
+            m["failures"] = Value::from(u64::from(u32::MAX) + 1)
+        }));
+        format_error(read_edited(|m| m["prompt_shown"] = Value::from("yes")));
+        format_error(read_edited(|m| m["prompt"] = Value::from("WDJB-MJHT")));
+        format_error(read_edited(|m| m["prompt"]["message"] = Value::from(1)));
+        format_error(read_edited(|m| m["prompt"]["extra"] = Value::from("WDJB")));
+        format_error(read_edited(|m| m["device_code"] = Value::from("")));
+        format_error(read_edited(|m| m["prompt"]["user_code"] = Value::from("")));
+        format_error(read_edited(|m| m["client_id"] = Value::from(1)));
+        format_error(Snapshot::from_json("[1]"));
+    }
+
     #[test]
     fn another_configuration_is_refused() {
         let now = Instant::now();
@@ -569,4 +695,9 @@ mod tests {
             SnapshotError::ConfigMismatch { field: "client_id" }
         );
     }
+
+    const STORED_AUTHORIZE: &str = r#"{"client_id":"cid","next_request":0,"stage":"authorize","token_endpoint":"https://as.example/token","version":1}"#;
+    const STORED_REFRESH: &str = r#"{"client_id":"cid","next_request":7,"refresh_token":"rt-secret","stage":"refresh","token_endpoint":"https://as.example/token","version":1}"#;
+    const STORED_POLLING_FULL: &str = r#"{"client_id":"cid","deadline_ms":1767225600000,"device_code":"dc-secret","failures":2,"interval_ms":10000,"next_poll_ms":1767223805000,"next_request":3,"prompt":{"expires_in":1800,"extra":{"hints":[1,{"a":null}],"realm":"corp"},"message":"Enter the code \"WDJB-MJHT\"","user_code":"WDJB-MJHT","verification_uri":"https://as.example/device","verification_uri_complete":"https://as.example/device?c=WDJB-MJHT"},"prompt_shown":true,"stage":"polling","token_endpoint":"https://as.example/token","version":1}"#;
+    const STORED_POLLING_BARE: &str = r#"{"client_id":"cid","deadline_ms":1767225600000,"device_code":"dc-secret","failures":2,"interval_ms":10000,"next_poll_ms":1767223805000,"next_request":3,"prompt":{"expires_in":1800,"user_code":"WDJB-MJHT","verification_uri":"https://as.example/device"},"prompt_shown":true,"stage":"polling","token_endpoint":"https://as.example/token","version":1}"#;
 }
