@@ -57,7 +57,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::config::Config;
@@ -98,17 +97,15 @@ struct Pending {
     failures: u32,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// The prompt's members as stored: `None` and an empty `extra` are left out.
+#[derive(Clone, Debug, PartialEq)]
 struct StoredPrompt {
     user_code: String,
     verification_uri: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     verification_uri_complete: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     message: Option<String>,
     /// Seconds, as the server said.
     expires_in: u64,
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
     extra: Map<String, Value>,
 }
 
@@ -360,29 +357,34 @@ impl Snapshot {
     /// The serialized form (see the [module documentation](self)). It holds the device code
     /// or refresh token in clear: store it as you would a token.
     pub fn to_value(&self) -> Value {
-        let stage = match &self.stage {
-            Stage::Authorize => WireStage::Authorize {},
-            Stage::Refresh(t) => WireStage::Refresh {
-                refresh_token: t.secret().to_owned(),
-            },
-            Stage::Polling(p) => WireStage::Polling {
-                device_code: p.device_code.secret().to_owned(),
-                prompt: p.prompt.clone(),
-                prompt_shown: p.prompt_shown,
-                deadline_ms: p.deadline_ms,
-                next_poll_ms: p.next_poll_ms,
-                interval_ms: p.interval_ms,
-                failures: p.failures,
-            },
-        };
-        let wire = Wire {
-            version: u64::from(SNAPSHOT_VERSION),
-            client_id: self.client_id.clone(),
-            token_endpoint: self.token_endpoint.clone(),
-            next_request: self.next_request,
-            stage,
-        };
-        serde_json::to_value(wire).unwrap_or(Value::Null)
+        // The secret newtypes have no serde support on purpose: they become plain strings
+        // only here. Members go in the order the first release wrote them, which shows only
+        // where serde_json's `preserve_order` is on.
+        let mut m = Map::new();
+        m.insert("version".into(), SNAPSHOT_VERSION.into());
+        m.insert("client_id".into(), self.client_id.as_str().into());
+        m.insert("token_endpoint".into(), self.token_endpoint.as_str().into());
+        m.insert("next_request".into(), self.next_request.into());
+        match &self.stage {
+            Stage::Authorize => {
+                m.insert("stage".into(), "authorize".into());
+            }
+            Stage::Refresh(t) => {
+                m.insert("stage".into(), "refresh".into());
+                m.insert("refresh_token".into(), t.secret().into());
+            }
+            Stage::Polling(p) => {
+                m.insert("stage".into(), "polling".into());
+                m.insert("device_code".into(), p.device_code.secret().into());
+                m.insert("prompt".into(), p.prompt.to_value());
+                m.insert("prompt_shown".into(), p.prompt_shown.into());
+                m.insert("deadline_ms".into(), p.deadline_ms.into());
+                m.insert("next_poll_ms".into(), p.next_poll_ms.into());
+                m.insert("interval_ms".into(), p.interval_ms.into());
+                m.insert("failures".into(), p.failures.into());
+            }
+        }
+        Value::Object(m)
     }
 
     /// [`to_value`](Self::to_value) as compact JSON text.
@@ -403,7 +405,8 @@ impl Snapshot {
         Snapshot::from_value(value)
     }
 
-    /// Reads a snapshot written by [`to_value`](Self::to_value).
+    /// Reads a snapshot written by [`to_value`](Self::to_value). Members it does not know
+    /// are skipped; an optional member may be absent or null.
     pub fn from_value(value: Value) -> Result<Snapshot, SnapshotError> {
         match value.get("version").map(Value::as_u64) {
             None => return Err(SnapshotError::Format("no format `version` member".into())),
@@ -411,83 +414,138 @@ impl Snapshot {
             Some(Some(v)) => return Err(SnapshotError::Version(v)),
             Some(None) => return Err(SnapshotError::Format("`version` is not a number".into())),
         }
-        let wire: Wire = serde_json::from_value(value).map_err(|e| {
-            // serde's message can quote a value, which could be the device code in the
-            // wrong place: keep only a missing member's name.
-            let msg = e.to_string();
-            SnapshotError::Format(if msg.starts_with("missing field") {
-                msg
-            } else {
-                "a member is missing or has the wrong type".into()
-            })
-        })?;
-        let stage = match wire.stage {
-            WireStage::Authorize {} => Stage::Authorize,
-            WireStage::Refresh { refresh_token } => {
-                Stage::Refresh(RefreshToken::new(refresh_token))
-            }
-            WireStage::Polling {
-                device_code,
-                prompt,
-                prompt_shown,
-                deadline_ms,
-                next_poll_ms,
-                interval_ms,
-                failures,
-            } => {
-                if device_code.is_empty() || prompt.user_code.is_empty() {
-                    return Err(SnapshotError::Format(
-                        "the device code or user code is empty".into(),
-                    ));
-                }
-                Stage::Polling(Box::new(Pending {
-                    device_code: DeviceCode::new(device_code),
-                    prompt,
-                    prompt_shown,
-                    deadline_ms,
-                    next_poll_ms,
-                    interval_ms,
-                    failures,
-                }))
+        let mut m = Members::of(value, "the snapshot")?;
+        let client_id = m.required("client_id", text)?;
+        let token_endpoint = m.required("token_endpoint", text)?;
+        let next_request = m.required("next_request", |v| v.as_u64())?;
+        let stage = match m.required("stage", text)?.as_str() {
+            "authorize" => Stage::Authorize,
+            "refresh" => Stage::Refresh(RefreshToken::new(m.required("refresh_token", text)?)),
+            "polling" => Stage::Polling(Box::new(Pending::read(m)?)),
+            _ => {
+                return Err(SnapshotError::Format(
+                    "`stage` is none of authorize, refresh, polling".into(),
+                ));
             }
         };
         Ok(Snapshot {
-            client_id: wire.client_id,
-            token_endpoint: wire.token_endpoint,
-            next_request: wire.next_request,
+            client_id,
+            token_endpoint,
+            next_request,
             stage,
         })
     }
 }
 
-/// The serialized form. The secret newtypes have no serde support on purpose: the
-/// conversion to plain strings happens only here.
-#[derive(Serialize, Deserialize)]
-struct Wire {
-    version: u64,
-    client_id: String,
-    token_endpoint: String,
-    next_request: u64,
-    #[serde(flatten)]
-    stage: WireStage,
+impl Pending {
+    /// The polling stage's members of a snapshot.
+    fn read(mut m: Members) -> Result<Pending, SnapshotError> {
+        let device_code = m.required("device_code", text)?;
+        let prompt = StoredPrompt::read(Members(m.required("prompt", object)?))?;
+        if device_code.is_empty() || prompt.user_code.is_empty() {
+            return Err(SnapshotError::Format(
+                "the device code or user code is empty".into(),
+            ));
+        }
+        Ok(Pending {
+            device_code: DeviceCode::new(device_code),
+            prompt,
+            prompt_shown: m.required("prompt_shown", |v| v.as_bool())?,
+            deadline_ms: m.required("deadline_ms", |v| v.as_u64())?,
+            next_poll_ms: m.required("next_poll_ms", |v| v.as_u64())?,
+            interval_ms: m.required("interval_ms", |v| v.as_u64())?,
+            failures: m.required("failures", |v| v.as_u64()?.try_into().ok())?,
+        })
+    }
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(tag = "stage", rename_all = "snake_case")]
-enum WireStage {
-    Authorize {},
-    Refresh {
-        refresh_token: String,
-    },
-    Polling {
-        device_code: String,
-        prompt: StoredPrompt,
-        prompt_shown: bool,
-        deadline_ms: u64,
-        next_poll_ms: u64,
-        interval_ms: u64,
-        failures: u32,
-    },
+impl StoredPrompt {
+    fn to_value(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("user_code".into(), self.user_code.as_str().into());
+        m.insert(
+            "verification_uri".into(),
+            self.verification_uri.as_str().into(),
+        );
+        if let Some(complete) = &self.verification_uri_complete {
+            m.insert("verification_uri_complete".into(), complete.as_str().into());
+        }
+        if let Some(message) = &self.message {
+            m.insert("message".into(), message.as_str().into());
+        }
+        m.insert("expires_in".into(), self.expires_in.into());
+        if !self.extra.is_empty() {
+            m.insert("extra".into(), Value::Object(self.extra.clone()));
+        }
+        Value::Object(m)
+    }
+
+    fn read(mut m: Members) -> Result<StoredPrompt, SnapshotError> {
+        Ok(StoredPrompt {
+            user_code: m.required("user_code", text)?,
+            verification_uri: m.required("verification_uri", text)?,
+            verification_uri_complete: m.optional("verification_uri_complete", text)?,
+            message: m.optional("message", text)?,
+            expires_in: m.required("expires_in", |v| v.as_u64())?,
+            extra: m.optional("extra", object)?.unwrap_or_default(),
+        })
+    }
+}
+
+/// The members of one object of a snapshot, taken out by name. Errors name the member but
+/// never quote a value: a value in the wrong place could be the device code.
+struct Members(Map<String, Value>);
+
+impl Members {
+    /// `value`'s members; `what` names it in the error if it is not an object.
+    fn of(value: Value, what: &str) -> Result<Members, SnapshotError> {
+        object(value)
+            .map(Members)
+            .ok_or_else(|| SnapshotError::Format(format!("{what} is not a JSON object")))
+    }
+
+    /// The member `name`, as `read` makes it; `None` from `read` is the wrong type.
+    fn required<T>(
+        &mut self,
+        name: &str,
+        read: impl FnOnce(Value) -> Option<T>,
+    ) -> Result<T, SnapshotError> {
+        let value = self
+            .0
+            .remove(name)
+            .ok_or_else(|| SnapshotError::Format(format!("missing field `{name}`")))?;
+        read(value).ok_or_else(|| wrong_type(name))
+    }
+
+    /// Like [`required`](Self::required), for a member that may be absent or null.
+    fn optional<T>(
+        &mut self,
+        name: &str,
+        read: impl FnOnce(Value) -> Option<T>,
+    ) -> Result<Option<T>, SnapshotError> {
+        match self.0.remove(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => read(value).map(Some).ok_or_else(|| wrong_type(name)),
+        }
+    }
+}
+
+fn wrong_type(name: &str) -> SnapshotError {
+    SnapshotError::Format(format!("`{name}` has the wrong type"))
+}
+
+fn text(value: Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+fn object(value: Value) -> Option<Map<String, Value>> {
+    match value {
+        Value::Object(m) => Some(m),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -554,6 +612,132 @@ mod tests {
         );
     }
 
+    fn polling(prompt: StoredPrompt) -> Snapshot {
+        Snapshot {
+            client_id: "cid".into(),
+            token_endpoint: "https://as.example/token".into(),
+            next_request: 3,
+            stage: Stage::Polling(Box::new(Pending {
+                device_code: DeviceCode::new("dc-secret"),
+                prompt,
+                prompt_shown: true,
+                deadline_ms: 1_767_225_600_000,
+                next_poll_ms: 1_767_223_805_000,
+                interval_ms: 10_000,
+                failures: 2,
+            })),
+        }
+    }
+
+    fn full_prompt() -> StoredPrompt {
+        let mut extra = Map::new();
+        extra.insert("realm".into(), Value::from("corp"));
+        extra.insert("hints".into(), serde_json::json!([1, {"a": null}]));
+        StoredPrompt {
+            user_code: "WDJB-MJHT".into(),
+            verification_uri: "https://as.example/device".into(),
+            verification_uri_complete: Some("https://as.example/device?c=WDJB-MJHT".into()),
+            message: Some("Enter the code \"WDJB-MJHT\"".into()),
+            expires_in: 1800,
+            extra,
+        }
+    }
+
+    fn bare_prompt() -> StoredPrompt {
+        StoredPrompt {
+            user_code: "WDJB-MJHT".into(),
+            verification_uri: "https://as.example/device".into(),
+            verification_uri_complete: None,
+            message: None,
+            expires_in: 1800,
+            extra: Map::new(),
+        }
+    }
+
+    /// Snapshots as the first release wrote them (its serde-derived form): they still load,
+    /// and are written again byte for byte.
+    #[test]
+    fn stored_snapshots_load_and_are_written_the_same() {
+        let authorize = Snapshot {
+            client_id: "cid".into(),
+            token_endpoint: "https://as.example/token".into(),
+            next_request: 0,
+            stage: Stage::Authorize,
+        };
+        let refresh = Snapshot {
+            next_request: 7,
+            stage: Stage::Refresh(RefreshToken::new("rt-secret")),
+            ..authorize.clone()
+        };
+        let cases = [
+            (authorize, STORED_AUTHORIZE),
+            (refresh, STORED_REFRESH),
+            (polling(full_prompt()), STORED_POLLING_FULL),
+            (polling(bare_prompt()), STORED_POLLING_BARE),
+        ];
+        for (snap, stored) in cases {
+            assert_eq!(Snapshot::from_json(stored).unwrap(), snap, "{stored}");
+            assert_eq!(snap.to_json(), stored);
+        }
+    }
+
+    /// `STORED_POLLING_BARE` with `edit` applied, read back.
+    fn read_edited(edit: impl FnOnce(&mut Map<String, Value>)) -> Result<Snapshot, SnapshotError> {
+        let Ok(Value::Object(mut stored)) = serde_json::from_str(STORED_POLLING_BARE) else {
+            panic!("the stored snapshot is an object");
+        };
+        edit(&mut stored);
+        Snapshot::from_value(Value::Object(stored))
+    }
+
+    #[test]
+    fn the_reader_skips_unknown_members_and_absent_or_null_options() {
+        let bare = polling(bare_prompt());
+        let read = read_edited(|m| {
+            m.insert("written_by".into(), Value::from("a later minor release"));
+            m["prompt"]["message"] = Value::Null;
+            m["prompt"]["verification_uri_complete"] = Value::Null;
+        });
+        assert_eq!(read.unwrap(), bare);
+    }
+
+    #[test]
+    fn a_missing_or_mistyped_member_is_a_format_error_that_quotes_nothing() {
+        let format_error = |r: Result<Snapshot, SnapshotError>| match r {
+            Err(SnapshotError::Format(why)) => {
+                assert!(!why.contains("dc-secret") && !why.contains("WDJB"), "{why}");
+                why
+            }
+            other => panic!("expected a format error, got {other:?}"),
+        };
+        let why = format_error(read_edited(|m| {
+            m.remove("device_code");
+        }));
+        assert!(why.contains("device_code"), "{why}");
+        let why = format_error(read_edited(|m| {
+            m["prompt"].as_object_mut().unwrap().remove("user_code");
+        }));
+        assert!(why.contains("user_code"), "{why}");
+        let why = format_error(read_edited(|m| {
+            m.remove("stage");
+        }));
+        assert!(why.contains("stage"), "{why}");
+        format_error(read_edited(|m| m["stage"] = Value::from("dc-secret")));
+        format_error(read_edited(|m| m["failures"] = Value::from(-1)));
+        format_error(read_edited(|m| m["failures"] = Value::from(2.5)));
+        format_error(read_edited(|m| {
+            m["failures"] = Value::from(u64::from(u32::MAX) + 1)
+        }));
+        format_error(read_edited(|m| m["prompt_shown"] = Value::from("yes")));
+        format_error(read_edited(|m| m["prompt"] = Value::from("WDJB-MJHT")));
+        format_error(read_edited(|m| m["prompt"]["message"] = Value::from(1)));
+        format_error(read_edited(|m| m["prompt"]["extra"] = Value::from("WDJB")));
+        format_error(read_edited(|m| m["device_code"] = Value::from("")));
+        format_error(read_edited(|m| m["prompt"]["user_code"] = Value::from("")));
+        format_error(read_edited(|m| m["client_id"] = Value::from(1)));
+        format_error(Snapshot::from_json("[1]"));
+    }
+
     #[test]
     fn another_configuration_is_refused() {
         let now = Instant::now();
@@ -569,4 +753,9 @@ mod tests {
             SnapshotError::ConfigMismatch { field: "client_id" }
         );
     }
+
+    const STORED_AUTHORIZE: &str = r#"{"client_id":"cid","next_request":0,"stage":"authorize","token_endpoint":"https://as.example/token","version":1}"#;
+    const STORED_REFRESH: &str = r#"{"client_id":"cid","next_request":7,"refresh_token":"rt-secret","stage":"refresh","token_endpoint":"https://as.example/token","version":1}"#;
+    const STORED_POLLING_FULL: &str = r#"{"client_id":"cid","deadline_ms":1767225600000,"device_code":"dc-secret","failures":2,"interval_ms":10000,"next_poll_ms":1767223805000,"next_request":3,"prompt":{"expires_in":1800,"extra":{"hints":[1,{"a":null}],"realm":"corp"},"message":"Enter the code \"WDJB-MJHT\"","user_code":"WDJB-MJHT","verification_uri":"https://as.example/device","verification_uri_complete":"https://as.example/device?c=WDJB-MJHT"},"prompt_shown":true,"stage":"polling","token_endpoint":"https://as.example/token","version":1}"#;
+    const STORED_POLLING_BARE: &str = r#"{"client_id":"cid","deadline_ms":1767225600000,"device_code":"dc-secret","failures":2,"interval_ms":10000,"next_poll_ms":1767223805000,"next_request":3,"prompt":{"expires_in":1800,"user_code":"WDJB-MJHT","verification_uri":"https://as.example/device"},"prompt_shown":true,"stage":"polling","token_endpoint":"https://as.example/token","version":1}"#;
 }
