@@ -12,6 +12,10 @@ AZURE_V1 = ["azure-ad-v1", "azure-ad-v1-expired"]  # a dialect generic clients d
 CONFIDENTIAL = ["auth-client-secret-basic", "auth-client-secret-post", "secrets-not-printed"]
 PEERS = [
     ("device-grant-cli", "device-grant (this project's CLI)", "0.1.0 (this tree)", "", []),
+    ("ureq-example", "device-grant-ureq, `blocking_generic` example", "0.1.0 (this tree)",
+     "harness mode: `DEVICE_GRANT_KIT=1`", []),
+    ("reqwest-example", "device-grant-reqwest, `async_generic` example", "0.1.0 (this tree)",
+     "harness mode: `DEVICE_GRANT_KIT=1`", []),
     ("reference-python", "kit reference client (Python stdlib)", "this tree", "", []),
     ("oauth2-rs-reqwest", "oauth2-rs, blocking reqwest", "oauth2 5.0.0, reqwest 0.12",
      "whole-second intervals (oauth2-rs reads `interval` as an integer)", AZURE_V1),
@@ -21,6 +25,8 @@ PEERS = [
      "PublicClientApplication refuses http authorities, so wrapped at msal.oauth2cli.Client, "
      "the device-flow layer it runs on; public clients only; whole-second intervals",
      AZURE_V1 + CONFIDENTIAL),
+    ("openid-client", "openid-client (Node)", "openid-client 6.8.9 (oauth4webapi 3.8.8), Node 20",
+     "metadata by discovery at `ISSUER`; `allowInsecureRequests` for http on loopback", AZURE_V1),
 ]
 
 combined, rows = {}, []

@@ -161,3 +161,79 @@ pub mod settings {
             .unwrap_or_else(|e| fail(&e))
     }
 }
+
+/// The harness mode of the generic examples, for `device-grant-sim check` (sim/README.md,
+/// "The client contract"): on when `DEVICE_GRANT_KIT=1`. The settings come from the kit's
+/// environment instead of the arguments, and the tokens are printed, as the kit asks and
+/// only here: outside this mode no example prints a secret.
+pub mod kit {
+    use device_grant::{Config, Profile, RefreshToken, TokenResponse};
+
+    use super::{env, fail, usage};
+
+    /// Whether the example runs under the kit.
+    pub fn enabled() -> bool {
+        env("DEVICE_GRANT_KIT").as_deref() == Some("1")
+    }
+
+    fn required(name: &str) -> String {
+        env(name).unwrap_or_else(|| usage(&format!("DEVICE_GRANT_KIT=1 needs {name}")))
+    }
+
+    /// The client the kit describes: endpoints, id, authentication, scope, and `PROVIDER`
+    /// as the core's profile (the same mapping as sim/kit/device-grant-cli.sh).
+    pub fn config() -> Config {
+        let profile = match required("PROVIDER").as_str() {
+            "rfc" | "auth0" => Profile::Rfc8628,
+            "azure-ad-v1" => Profile::AzureAdV1 {
+                resource: required("RESOURCE"),
+            },
+            "microsoft" => Profile::MicrosoftV2,
+            "google" => Profile::Google,
+            "github" => Profile::GitHub,
+            other => usage(&format!("unknown PROVIDER {other}")),
+        };
+        let builder = Config::builder(required("CLIENT_ID"))
+            .device_endpoint(required("DEVICE_AUTHORIZATION_ENDPOINT"))
+            .token_endpoint(required("TOKEN_ENDPOINT"))
+            .scope(&env("SCOPE").unwrap_or_default())
+            .profile(profile);
+        let builder = match env("CLIENT_AUTH_METHOD").as_deref().unwrap_or("none") {
+            "none" => builder,
+            "client_secret_basic" => builder.client_secret_basic(required("CLIENT_SECRET")),
+            "client_secret_post" => builder.client_secret_post(required("CLIENT_SECRET")),
+            other => usage(&format!("unknown CLIENT_AUTH_METHOD {other}")),
+        };
+        builder.build().unwrap_or_else(|e| fail(&e))
+    }
+
+    /// How many refreshes the kit asks for after the sign-in.
+    pub fn refreshes() -> u32 {
+        if env("HARNESS_REFRESH").as_deref() != Some("1") {
+            return 0;
+        }
+        env("HARNESS_REFRESH_COUNT").map_or(1, |n| {
+            n.parse()
+                .unwrap_or_else(|_| usage("HARNESS_REFRESH_COUNT must be a number"))
+        })
+    }
+
+    /// The refresh token `token` holds (the newest: a driver's refresh result carries the
+    /// old one when the server did not rotate it), or exit with status 1.
+    pub fn refresh_token(token: &TokenResponse) -> RefreshToken {
+        token.refresh_token().cloned().unwrap_or_else(|| {
+            eprintln!("error: no refresh token to refresh with");
+            std::process::exit(1)
+        })
+    }
+
+    /// `access_token=<token>` after the sign-in.
+    pub fn signed_in(token: &TokenResponse) {
+        println!("access_token={}", token.access_token().secret());
+    }
+
+    /// `refreshed_access_token=<token>` after each refresh.
+    pub fn refreshed(token: &TokenResponse) {
+        println!("refreshed_access_token={}", token.access_token().secret());
+    }
+}
