@@ -46,6 +46,6 @@ run oauth2-rs-ureq --whole-seconds -- "$oauth2rs" ureq
 run msal-python --whole-seconds -- "$venv/bin/python" "$peers/msal/peer.py"
 run openid-client -- node "$peers/openid-client/peer.mjs"
 
-python3 "$peers/table.py" "$out" "$peers/results.json" "$root/sim/README.md"
+python3 "$peers/table.py" "$out" "$peers/results.json" "$root/README.md" "$root/sim/README.md"
 # The raw results name the commands as run; keep them relative to the repository.
 sed -i -e "s|$target/|target/|g" -e "s|$root/||g" "$peers/results.json"

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Builds the peer table from the kit's JSON results: results.json and the README section
-between the `peer-table` markers. Usage: table.py OUT_DIR RESULTS_JSON README."""
+between the `peer-table` markers. Usage: table.py OUT_DIR RESULTS_JSON README..."""
 import json
 import os
 import sys
 
-out, results_path, readme_path = sys.argv[1:4]
+out, results_path, *readme_paths = sys.argv[1:]
 
 # Scenarios that do not apply to a client: not counted, named in the table.
 AZURE_V1 = ["azure-ad-v1", "azure-ad-v1-expired"]  # a dialect generic clients do not speak
@@ -67,8 +67,9 @@ for key, name, ver, note, skip in PEERS:
 json.dump(combined, open(results_path, "w"), indent=1)
 table = ("| client | version | MUSTs passed | SHOULDs passed | notable failures |\n"
          "|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
-readme = open(readme_path).read()
 start, end = "<!-- peer-table -->\n", "<!-- /peer-table -->"
-a, b = readme.index(start) + len(start), readme.index(end)
-open(readme_path, "w").write(readme[:a] + table + readme[b:])
+for readme_path in readme_paths:
+    readme = open(readme_path).read()
+    a, b = readme.index(start) + len(start), readme.index(end)
+    open(readme_path, "w").write(readme[:a] + table + readme[b:])
 print(table)
