@@ -176,55 +176,64 @@ fn plainly_acceptable(raw: &str, allow_insecure_http: bool) -> bool {
     if raw.len() > usize::from(u16::MAX) {
         return false;
     }
-    let authority = rest
-        .find(['/', '?', '#'])
-        .map_or(rest, |end| &rest[..end]);
-    let (host, port) = match authority.split_once(':') {
-        Some((host, port)) => (host, Some(port)),
+    // Byte by byte: this runs on every device answer, and `str` patterns cost more per call
+    // than these short strings take to scan.
+    let authority = rest.as_bytes();
+    let authority = authority
+        .iter()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .map_or(authority, |end| &authority[..end]);
+    let (host, port) = match authority.iter().position(|&b| b == b':') {
+        Some(colon) => (&authority[..colon], Some(&authority[colon + 1..])),
         None => (authority, None),
     };
     if let Some(port) = port
         && !(matches!(port.len(), 1..=5)
-            && port.bytes().all(|b| b.is_ascii_digit())
-            && port.parse::<u32>().is_ok_and(|p| p <= u32::from(u16::MAX)))
+            && port.iter().all(u8::is_ascii_digit)
+            && port
+                .iter()
+                .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'))
+                <= u32::from(u16::MAX))
     {
         return false;
     }
-    let name = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-';
-    let labels_plain = !host.is_empty()
-        && host.split('.').all(|label| {
-            !label.is_empty() && !label.starts_with("xn--") && label.bytes().all(name)
-        });
-    if !labels_plain {
-        return false;
+    let name = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-';
+    let mut last: &[u8] = &[];
+    for label in host.split(|&b| b == b'.') {
+        if label.is_empty() || label.starts_with(b"xn--") || !label.iter().all(name) {
+            return false;
+        }
+        last = label;
     }
-    let last = host.rsplit('.').next().unwrap_or(host);
-    let ipv4 = canonical_ipv4(host);
-    let domain = last.as_bytes().first().is_some_and(u8::is_ascii_lowercase);
+    let domain = last.first().is_some_and(u8::is_ascii_lowercase);
+    let ipv4 = if domain { None } else { canonical_ipv4(host) };
     if !domain && ipv4.is_none() {
         return false;
     }
     https
         || allow_insecure_http
-        || host == "localhost"
+        || host == b"localhost"
         || ipv4.is_some_and(|ip| ip.is_loopback())
 }
 
 /// `host` as an IPv4 address when written as four decimal numbers up to 255 without leading
 /// zeros: the one form every reader takes the same way.
-fn canonical_ipv4(host: &str) -> Option<std::net::Ipv4Addr> {
+fn canonical_ipv4(host: &[u8]) -> Option<std::net::Ipv4Addr> {
     let mut octets = [0u8; 4];
-    let mut parts = host.split('.');
+    let mut parts = host.split(|&b| b == b'.');
     for octet in &mut octets {
         let part = parts.next()?;
         if part.is_empty()
             || part.len() > 3
-            || (part.len() > 1 && part.starts_with('0'))
-            || !part.bytes().all(|b| b.is_ascii_digit())
+            || (part.len() > 1 && part[0] == b'0')
+            || !part.iter().all(u8::is_ascii_digit)
         {
             return None;
         }
-        *octet = part.parse().ok()?;
+        let value = part
+            .iter()
+            .fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
+        *octet = u8::try_from(value).ok()?;
     }
     parts.next().is_none().then(|| std::net::Ipv4Addr::from(octets))
 }
