@@ -190,10 +190,7 @@ fn plainly_acceptable(raw: &str, allow_insecure_http: bool) -> bool {
     if let Some(port) = port
         && !(matches!(port.len(), 1..=5)
             && port.iter().all(u8::is_ascii_digit)
-            && port
-                .iter()
-                .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'))
-                <= u32::from(u16::MAX))
+            && port.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')) <= u32::from(u16::MAX))
     {
         return false;
     }
@@ -210,10 +207,7 @@ fn plainly_acceptable(raw: &str, allow_insecure_http: bool) -> bool {
     if !domain && ipv4.is_none() {
         return false;
     }
-    https
-        || allow_insecure_http
-        || host == b"localhost"
-        || ipv4.is_some_and(|ip| ip.is_loopback())
+    https || allow_insecure_http || host == b"localhost" || ipv4.is_some_and(|ip| ip.is_loopback())
 }
 
 /// `host` as an IPv4 address when written as four decimal numbers up to 255 without leading
@@ -230,12 +224,13 @@ fn canonical_ipv4(host: &[u8]) -> Option<std::net::Ipv4Addr> {
         {
             return None;
         }
-        let value = part
-            .iter()
-            .fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
+        let value = part.iter().fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
         *octet = u8::try_from(value).ok()?;
     }
-    parts.next().is_none().then(|| std::net::Ipv4Addr::from(octets))
+    parts
+        .next()
+        .is_none()
+        .then(|| std::net::Ipv4Addr::from(octets))
 }
 
 /// Reads and validates a device authorization body (DESIGN rule 9).
@@ -394,20 +389,68 @@ mod tests {
     #[test]
     fn the_quick_look_at_verification_uris_agrees_with_url() {
         let base = Url::parse("https://as.example/oauth/device").unwrap();
-        let schemes = ["https://", "http://", "HTTPS://", "https:/", "https:", "ftp://", ""];
-        let hosts = [
-            "as.example", "localhost", "LOCALHOST", "127.0.0.1", "127.1", "0177.0.0.1",
-            "127.0.0.01", "10.0.0.1", "256.0.0.1", "1.2.3.4.5", "1.2.3", "0x7f.0.0.1",
-            "example.com.", ".example.com", "a..b", "xn--nxasmq6b.com", "xn--a.com",
-            "a.xn--b", "example.123", "example.0x1", "123", "a-.-b", "-a", "exa mple.com",
-            "exa\tmple.com", "ex%41mple.com", "user@as.example", "u:p@as.example", "[::1]",
-            "[::1", "as.example\\evil", "", "ex_ample.com", "Example.com", "1a.example",
-            "example.1a", "a", "0", "0.0.0.0",
+        let schemes = [
+            "https://", "http://", "HTTPS://", "https:/", "https:", "ftp://", "",
         ];
-        let ports = ["", ":", ":0", ":443", ":8080", ":65535", ":65536", ":99999", ":000080",
-            ":-1", ":8a", ":1:2"];
-        let rests = ["", "/", "/device", "?user_code=WDJB-MJHT", "#x", "/d?c=\u{1b}[31m",
-            "/a b", "\\evil", "/@evil", "/%zz", " ", "\t"];
+        let hosts = [
+            "as.example",
+            "localhost",
+            "LOCALHOST",
+            "127.0.0.1",
+            "127.1",
+            "0177.0.0.1",
+            "127.0.0.01",
+            "10.0.0.1",
+            "256.0.0.1",
+            "1.2.3.4.5",
+            "1.2.3",
+            "0x7f.0.0.1",
+            "example.com.",
+            ".example.com",
+            "a..b",
+            "xn--nxasmq6b.com",
+            "xn--a.com",
+            "a.xn--b",
+            "example.123",
+            "example.0x1",
+            "123",
+            "a-.-b",
+            "-a",
+            "exa mple.com",
+            "exa\tmple.com",
+            "ex%41mple.com",
+            "user@as.example",
+            "u:p@as.example",
+            "[::1]",
+            "[::1",
+            "as.example\\evil",
+            "",
+            "ex_ample.com",
+            "Example.com",
+            "1a.example",
+            "example.1a",
+            "a",
+            "0",
+            "0.0.0.0",
+        ];
+        let ports = [
+            "", ":", ":0", ":443", ":8080", ":65535", ":65536", ":99999", ":000080", ":-1", ":8a",
+            ":1:2",
+        ];
+        let rests = [
+            "",
+            "/",
+            "/device",
+            "?user_code=WDJB-MJHT",
+            "#x",
+            "/d?c=\u{1b}[31m",
+            "/a b",
+            "\\evil",
+            "/@evil",
+            "/%zz",
+            " ",
+            "\t",
+        ];
         let mut quick = 0;
         for scheme in schemes {
             for host in hosts {

@@ -214,7 +214,10 @@ mod tests {
             .build()
             .unwrap();
         let mut urls = Urls::of(&config);
-        for uri in ["https://as.example/device", "https://as.example/token?tenant=t"] {
+        for uri in [
+            "https://as.example/device",
+            "https://as.example/token?tenant=t",
+        ] {
             let sent = urls.request(post(uri)).unwrap();
             assert_eq!(sent.url().path(), reqwest::Url::parse(uri).unwrap().path());
             assert_eq!(sent.method(), http::Method::POST);
