@@ -55,7 +55,9 @@ pub enum ClientAuth {
 pub struct Config {
     pub(crate) client_id: String,
     pub(crate) auth: ClientAuth,
-    pub(crate) basic_header: Option<HeaderValue>,
+    /// The headers of every POST the flow sends (`Accept`, `Content-Type`, and Basic
+    /// credentials when configured), built once: each request takes a copy.
+    pub(crate) post_headers: http::HeaderMap,
     pub(crate) device_endpoint: Option<(Url, http::Uri)>,
     pub(crate) token_endpoint: (Url, http::Uri),
     pub(crate) scopes: Vec<String>,
@@ -427,10 +429,11 @@ impl ConfigBuilder {
             ClientAuth::Basic(secret) => Some(basic_header(&self.client_id, secret)),
             _ => None,
         };
+        let post_headers = crate::request::post_headers(self.profile.shape_ref(), basic_header);
         Ok(Config {
             client_id: self.client_id,
             auth: self.auth,
-            basic_header,
+            post_headers,
             device_endpoint,
             token_endpoint,
             scopes: self.scopes,

@@ -115,6 +115,16 @@ pub(crate) struct UriRules<'a> {
 impl UriRules<'_> {
     /// The absolute URI to show, or why it cannot be shown.
     fn check(&self, raw: String, field: &'static str) -> Result<String, Problem> {
+        // Nearly every server sends a plain `https://host/path`: recognising it costs a
+        // scan, where building a `Url` costs more than reading the rest of the answer.
+        if plainly_acceptable(&raw, self.allow_insecure_http) {
+            return Ok(raw);
+        }
+        self.check_parsed(raw, field)
+    }
+
+    /// [`UriRules::check`] the long way: what `url` makes of `raw`.
+    fn check_parsed(&self, raw: String, field: &'static str) -> Result<String, Problem> {
         let refuse = |reason| Problem::UnsafeUri { field, reason };
         let (url, resolved) = match Url::parse(&raw) {
             Ok(url) => (url, false),
@@ -142,6 +152,85 @@ impl UriRules<'_> {
         // the page, and normalising could change how it reads.
         Ok(if resolved { url.into() } else { raw })
     }
+}
+
+/// Whether `raw` is an absolute URI that [`UriRules::check`] would accept as sent, told by
+/// looking at its bytes only. It answers `true` only for a form simple enough that `url`
+/// certainly parses it, with the same scheme, host and lack of credentials: `https://` (or
+/// `http://` where insecure or loopback `http` is allowed), then a host of lowercase letters,
+/// digits, `-` and `.` in non-empty labels, none of them Punycode (`xn--`), whose last label
+/// starts with a letter (so it is a domain, never read as an IPv4 number) or which is an IPv4
+/// address in its canonical dotted form; an optional port of at most five digits up to 65535;
+/// then nothing else before `/`, `?`, `#` or the end. What follows is a path, query or
+/// fragment, which `url` reads whatever it holds. Everything else (rejections included) goes
+/// through `url`, so this changes no answer, only its cost; a test compares the two.
+fn plainly_acceptable(raw: &str, allow_insecure_http: bool) -> bool {
+    let (rest, https) = if let Some(rest) = raw.strip_prefix("https://") {
+        (rest, true)
+    } else if let Some(rest) = raw.strip_prefix("http://") {
+        (rest, false)
+    } else {
+        return false;
+    };
+    // `url` refuses URLs longer than `u32::MAX`; a verification URI is never near that.
+    if raw.len() > usize::from(u16::MAX) {
+        return false;
+    }
+    // Byte by byte: this runs on every device answer, and `str` patterns cost more per call
+    // than these short strings take to scan.
+    let authority = rest.as_bytes();
+    let authority = authority
+        .iter()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .map_or(authority, |end| &authority[..end]);
+    let (host, port) = match authority.iter().position(|&b| b == b':') {
+        Some(colon) => (&authority[..colon], Some(&authority[colon + 1..])),
+        None => (authority, None),
+    };
+    if let Some(port) = port
+        && !(matches!(port.len(), 1..=5)
+            && port.iter().all(u8::is_ascii_digit)
+            && port.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')) <= u32::from(u16::MAX))
+    {
+        return false;
+    }
+    let name = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-';
+    let mut last: &[u8] = &[];
+    for label in host.split(|&b| b == b'.') {
+        if label.is_empty() || label.starts_with(b"xn--") || !label.iter().all(name) {
+            return false;
+        }
+        last = label;
+    }
+    let domain = last.first().is_some_and(u8::is_ascii_lowercase);
+    let ipv4 = if domain { None } else { canonical_ipv4(host) };
+    if !domain && ipv4.is_none() {
+        return false;
+    }
+    https || allow_insecure_http || host == b"localhost" || ipv4.is_some_and(|ip| ip.is_loopback())
+}
+
+/// `host` as an IPv4 address when written as four decimal numbers up to 255 without leading
+/// zeros: the one form every reader takes the same way.
+fn canonical_ipv4(host: &[u8]) -> Option<std::net::Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = host.split(|&b| b == b'.');
+    for octet in &mut octets {
+        let part = parts.next()?;
+        if part.is_empty()
+            || part.len() > 3
+            || (part.len() > 1 && part[0] == b'0')
+            || !part.iter().all(u8::is_ascii_digit)
+        {
+            return None;
+        }
+        let value = part.iter().fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
+        *octet = u8::try_from(value).ok()?;
+    }
+    parts
+        .next()
+        .is_none()
+        .then(|| std::net::Ipv4Addr::from(octets))
 }
 
 /// Reads and validates a device authorization body (DESIGN rule 9).
@@ -292,6 +381,119 @@ mod tests {
         ];
         for (body, want) in cases {
             assert_eq!(parse_str(body).err(), Some(want), "{body}");
+        }
+    }
+
+    /// Every URI the quick look accepts is one `url` accepts too, unchanged; the quick look
+    /// takes the common forms.
+    #[test]
+    fn the_quick_look_at_verification_uris_agrees_with_url() {
+        let base = Url::parse("https://as.example/oauth/device").unwrap();
+        let schemes = [
+            "https://", "http://", "HTTPS://", "https:/", "https:", "ftp://", "",
+        ];
+        let hosts = [
+            "as.example",
+            "localhost",
+            "LOCALHOST",
+            "127.0.0.1",
+            "127.1",
+            "0177.0.0.1",
+            "127.0.0.01",
+            "10.0.0.1",
+            "256.0.0.1",
+            "1.2.3.4.5",
+            "1.2.3",
+            "0x7f.0.0.1",
+            "example.com.",
+            ".example.com",
+            "a..b",
+            "xn--nxasmq6b.com",
+            "xn--a.com",
+            "a.xn--b",
+            "example.123",
+            "example.0x1",
+            "123",
+            "a-.-b",
+            "-a",
+            "exa mple.com",
+            "exa\tmple.com",
+            "ex%41mple.com",
+            "user@as.example",
+            "u:p@as.example",
+            "[::1]",
+            "[::1",
+            "as.example\\evil",
+            "",
+            "ex_ample.com",
+            "Example.com",
+            "1a.example",
+            "example.1a",
+            "a",
+            "0",
+            "0.0.0.0",
+        ];
+        let ports = [
+            "", ":", ":0", ":443", ":8080", ":65535", ":65536", ":99999", ":000080", ":-1", ":8a",
+            ":1:2",
+        ];
+        let rests = [
+            "",
+            "/",
+            "/device",
+            "?user_code=WDJB-MJHT",
+            "#x",
+            "/d?c=\u{1b}[31m",
+            "/a b",
+            "\\evil",
+            "/@evil",
+            "/%zz",
+            " ",
+            "\t",
+        ];
+        let mut quick = 0;
+        for scheme in schemes {
+            for host in hosts {
+                for port in ports {
+                    for rest in rests {
+                        let raw = format!("{scheme}{host}{port}{rest}");
+                        for allow_insecure_http in [false, true] {
+                            let rules = UriRules {
+                                base: &base,
+                                allow_insecure_http,
+                                default_expires_in: None,
+                            };
+                            if plainly_acceptable(&raw, allow_insecure_http) {
+                                quick += 1;
+                                assert_eq!(
+                                    rules.check_parsed(raw.clone(), "verification_uri"),
+                                    Ok(raw.clone()),
+                                    "{raw:?}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(quick > 1000, "{quick}");
+        for common in [
+            "https://github.com/login/device",
+            "https://www.microsoft.com/link",
+            "https://example.com/device?user_code=WDJB-MJHT",
+            "http://127.0.0.1:8080/device",
+            "http://localhost:3000/activate",
+        ] {
+            assert!(plainly_acceptable(common, false), "{common}");
+        }
+        for other in [
+            "http://evil.example/device",
+            "http://127.0.0.1.example/device",
+            "https://as.example@evil.example/device",
+            "https://xn--nxasmq6b.com/",
+            "javascript:alert(1)",
+        ] {
+            assert!(!plainly_acceptable(other, false), "{other}");
         }
     }
 

@@ -341,7 +341,7 @@ impl Flow {
             },
             State::Refresh(token, in_flight) => {
                 *in_flight = Some(id);
-                request::post(config, &request::refresh(config, token))
+                request::into_post(config, request::refresh(config, token))
             }
             State::Polling(p) => {
                 if let Some(id) = p.in_flight {

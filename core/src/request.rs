@@ -2,8 +2,10 @@
 //! `Accept: application/json`, authenticated as configured, in the profile's [`Shape`]: a
 //! form, a JSON object or a query string, with its names, grant names and scope placement.
 
+use std::borrow::Cow;
+
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
-use http::{HeaderValue, Method, Request};
+use http::{HeaderMap, HeaderValue, Method, Request};
 use serde_json::{Map, Value};
 use url::form_urlencoded::Serializer;
 
@@ -20,25 +22,26 @@ const JSON: &str = "application/json";
 pub(crate) struct Prepared {
     pub(crate) uri: http::Uri,
     pub(crate) body: Vec<u8>,
-    pub(crate) json: bool,
 }
 
 /// A parameter's value: one string, or a list for array scopes.
-enum Param {
-    One(String),
-    List(Vec<String>),
+enum Param<'a> {
+    One(Cow<'a, str>),
+    List(&'a [String]),
 }
 
 /// The parameters of one request, in order, with RFC names; the shape renames and encodes.
-struct Params {
-    shape: Shape,
-    pairs: Vec<(String, Param)>,
+/// Names and values are borrowed from the configuration and the caller: they are encoded once
+/// and dropped, so copying them first would only cost allocations.
+struct Params<'a> {
+    shape: &'static Shape,
+    pairs: Vec<(&'a str, Param<'a>)>,
 }
 
-impl Params {
-    fn new(config: &Config) -> Self {
+impl<'a> Params<'a> {
+    fn new(config: &'a Config) -> Self {
         let mut params = Params {
-            shape: config.profile.shape(),
+            shape: config.profile.shape_ref(),
             pairs: Vec::with_capacity(8),
         };
         match &config.auth {
@@ -55,43 +58,42 @@ impl Params {
         params
     }
 
-    fn pair(&mut self, name: &str, value: &str) -> &mut Self {
-        self.pairs
-            .push((name.to_owned(), Param::One(value.to_owned())));
+    fn pair(&mut self, name: &'a str, value: &'a str) -> &mut Self {
+        self.pairs.push((name, Param::One(Cow::Borrowed(value))));
         self
     }
 
-    fn scope(&mut self, config: &Config) -> &mut Self {
-        if config.scopes.is_empty() {
-            return self;
-        }
-        let value = match self.shape.scope_join {
-            ScopeJoin::Space => Param::One(config.scopes.join(" ")),
-            ScopeJoin::Comma => Param::One(config.scopes.join(",")),
-            ScopeJoin::Array => Param::List(config.scopes.clone()),
+    fn scope(&mut self, config: &'a Config) -> &mut Self {
+        let value = match (&config.scopes[..], self.shape.scope_join) {
+            ([], _) => return self,
+            // One scope is the joined list as it is.
+            ([one], ScopeJoin::Space | ScopeJoin::Comma) => Param::One(Cow::Borrowed(one)),
+            (scopes, ScopeJoin::Space) => Param::One(Cow::Owned(scopes.join(" "))),
+            (scopes, ScopeJoin::Comma) => Param::One(Cow::Owned(scopes.join(","))),
+            (scopes, ScopeJoin::Array) => Param::List(scopes),
         };
-        self.pairs.push((self.shape.scope_param.to_owned(), value));
+        self.pairs.push((self.shape.scope_param, value));
         self
     }
 
-    fn resource(&mut self, config: &Config) -> &mut Self {
+    fn resource(&mut self, config: &'a Config) -> &mut Self {
         if let Some(resource) = config.profile.resource() {
             self.pair("resource", resource);
         }
         self
     }
 
-    fn extra(&mut self, params: &[(String, String)]) -> &mut Self {
+    fn extra(&mut self, params: &'a [(String, String)]) -> &mut Self {
         for (name, value) in params {
             self.pair(name, value);
         }
         self
     }
 
-    fn name(&self, name: &str) -> String {
+    fn name<'n>(&self, name: &'n str) -> Cow<'n, str> {
         match self.shape.names {
-            NameCase::Snake => name.to_owned(),
-            NameCase::Camel => camel(name),
+            NameCase::Snake => Cow::Borrowed(name),
+            NameCase::Camel => Cow::Owned(camel(name)),
         }
     }
 
@@ -101,7 +103,6 @@ impl Params {
             BodyEncoding::Form => Prepared {
                 uri: uri.clone(),
                 body: self.form().into_bytes(),
-                json: false,
             },
             BodyEncoding::Query => {
                 let query = self.form();
@@ -115,22 +116,20 @@ impl Params {
                     // The parameters are form-encoded, so the target always parses.
                     uri: http::Uri::from_parts(parts).unwrap_or_else(|_| uri.clone()),
                     body: Vec::new(),
-                    json: false,
                 }
             }
             BodyEncoding::Json => {
                 let mut map = Map::new();
                 for (name, value) in &self.pairs {
                     let value = match value {
-                        Param::One(s) => Value::String(s.clone()),
-                        Param::List(l) => Value::from(l.clone()),
+                        Param::One(s) => Value::String(s.clone().into_owned()),
+                        Param::List(l) => Value::from(l.to_vec()),
                     };
-                    map.insert(self.name(name), value);
+                    map.insert(self.name(name).into_owned(), value);
                 }
                 Prepared {
                     uri: uri.clone(),
                     body: Value::Object(map).to_string().into_bytes(),
-                    json: true,
                 }
             }
         }
@@ -168,7 +167,7 @@ pub(crate) fn device_authorization(config: &Config, uri: &http::Uri) -> Request<
         params.pair("dpop_jkt", &dpop.thumbprint);
     }
     params.resource(config).extra(&config.device_params);
-    post(config, &params.finish(uri))
+    into_post(config, params.finish(uri))
 }
 
 /// Every poll of one flow, built once (RFC 8628 §3.4).
@@ -205,17 +204,34 @@ pub(crate) fn refresh(config: &Config, refresh_token: &RefreshToken) -> Prepared
 
 /// A POST of a prepared request with the configured client authentication.
 pub(crate) fn post(config: &Config, prepared: &Prepared) -> Request<Vec<u8>> {
-    let mut request = Request::new(prepared.body.clone());
+    into_post(config, prepared.clone())
+}
+
+/// [`post`] of a request sent once: its body and target are moved, not copied.
+pub(crate) fn into_post(config: &Config, prepared: Prepared) -> Request<Vec<u8>> {
+    let mut request = Request::new(prepared.body);
     *request.method_mut() = Method::POST;
-    *request.uri_mut() = prepared.uri.clone();
-    let headers = request.headers_mut();
-    headers.insert(ACCEPT, HeaderValue::from_static(JSON));
-    let content_type = if prepared.json { JSON } else { FORM };
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Some(basic) = &config.basic_header {
-        headers.insert(AUTHORIZATION, basic.clone());
-    }
+    *request.uri_mut() = prepared.uri;
+    // A copy of a map built once costs less than hashing and inserting each header again.
+    *request.headers_mut() = config.post_headers.clone();
     request
+}
+
+/// The headers of every POST of a configuration: the shape's body encoding decides the
+/// `Content-Type` (a query-string shape sends an empty form).
+pub(crate) fn post_headers(shape: &Shape, basic: Option<HeaderValue>) -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(3);
+    headers.insert(ACCEPT, HeaderValue::from_static(JSON));
+    let content_type = if shape.encoding == BodyEncoding::Json {
+        JSON
+    } else {
+        FORM
+    };
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Some(basic) = basic {
+        headers.insert(AUTHORIZATION, basic);
+    }
+    headers
 }
 
 /// A GET of `uri` for JSON (Zoho's `/oauth/serverinfo`).

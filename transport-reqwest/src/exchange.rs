@@ -30,8 +30,9 @@ pub async fn send(
 /// reqwest wants a `Url`, which is dearer to parse than the request is to build.
 #[derive(Debug, Default)]
 pub(crate) struct Urls {
-    // A flow has two endpoints; a short list beats a map.
-    parsed: Vec<(http::Uri, reqwest::Url)>,
+    // A flow has two endpoints; a short list beats a map. An address parsed here keeps the
+    // `Uri` it was parsed from; the configuration's are recognised by their text.
+    parsed: Vec<(Option<http::Uri>, reqwest::Url)>,
 }
 
 impl Urls {
@@ -44,9 +45,7 @@ impl Urls {
             .into_iter()
             .chain([config.token_endpoint()])
         {
-            if let Ok(uri) = http::Uri::try_from(url.as_str()) {
-                parsed.push((uri, url.clone()));
-            }
+            parsed.push((None, url.clone()));
         }
         Urls { parsed }
     }
@@ -57,11 +56,15 @@ impl Urls {
         request: http::Request<Vec<u8>>,
     ) -> Result<reqwest::Request, reqwest::Error> {
         let (parts, body) = request.into_parts();
-        let url = match self.parsed.iter().find(|(uri, _)| *uri == parts.uri) {
+        let known = self.parsed.iter().find(|(uri, url)| match uri {
+            Some(uri) => *uri == parts.uri,
+            None => same_target(&parts.uri, url),
+        });
+        let url = match known {
             Some((_, url)) => url.clone(),
             None => match reqwest::Url::parse(&parts.uri.to_string()) {
                 Ok(url) => {
-                    self.parsed.push((parts.uri, url.clone()));
+                    self.parsed.push((Some(parts.uri), url.clone()));
                     url
                 }
                 // reqwest says why in an error of its own.
@@ -77,6 +80,18 @@ impl Urls {
         *out.body_mut() = Some(body.into());
         Ok(out)
     }
+}
+
+/// Whether `uri` is written exactly as `url` is, fragment aside: the core's request targets
+/// are its endpoints' text. Compared part by part as slices, which costs less than `Uri`'s
+/// own comparison with text; a target written otherwise is parsed, never guessed.
+fn same_target(uri: &http::Uri, url: &reqwest::Url) -> bool {
+    use device_grant::url::Position;
+    uri.path_and_query().map(http::uri::PathAndQuery::as_str)
+        == Some(&url[Position::BeforePath..Position::AfterQuery])
+        && uri.authority().map(http::uri::Authority::as_str)
+            == Some(&url[Position::BeforeUsername..Position::AfterPort])
+        && uri.scheme_str() == Some(url.scheme())
 }
 
 /// Sends `request` and reads at most `read_limit` bytes of the answer's body.
@@ -178,4 +193,42 @@ fn caused_by_io(error: &reqwest::Error) -> bool {
         source = e.source();
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(uri: &str) -> http::Request<Vec<u8>> {
+        let mut request = http::Request::new(b"a=b".to_vec());
+        *request.method_mut() = http::Method::POST;
+        *request.uri_mut() = uri.parse().unwrap();
+        request
+    }
+
+    #[test]
+    fn the_configured_endpoints_are_not_parsed_again_and_others_once() {
+        let config = device_grant::Config::builder("cid")
+            .device_endpoint("https://as.example/device#top")
+            .token_endpoint("https://as.example/token?tenant=t")
+            .build()
+            .unwrap();
+        let mut urls = Urls::of(&config);
+        for uri in [
+            "https://as.example/device",
+            "https://as.example/token?tenant=t",
+        ] {
+            let sent = urls.request(post(uri)).unwrap();
+            assert_eq!(sent.url().path(), reqwest::Url::parse(uri).unwrap().path());
+            assert_eq!(sent.method(), http::Method::POST);
+        }
+        assert_eq!(urls.parsed.len(), 2);
+        for _ in 0..2 {
+            let sent = urls
+                .request(post("https://eu.as.example/token?tenant=t"))
+                .unwrap();
+            assert_eq!(sent.url().as_str(), "https://eu.as.example/token?tenant=t");
+        }
+        assert_eq!(urls.parsed.len(), 3);
+    }
 }
