@@ -163,8 +163,9 @@ pub struct Flow {
     pub(crate) next_id: RequestId,
     pub(crate) events: Vec<Event>,
     pub(crate) state: State,
-    /// DPoP's nonce and retry bookkeeping, when proofs are sent.
-    pub(crate) dpop: Option<dpop::Session>,
+    /// DPoP's nonce and retry bookkeeping, when proofs are sent. Boxed, as most flows send
+    /// none.
+    pub(crate) dpop: Option<Box<dpop::Session>>,
 }
 
 // One state per flow; boxing `Polling` would cost an allocation for nothing.
@@ -200,8 +201,9 @@ pub(crate) struct Polling {
     /// Every poll's target and body, built once; the body holds the device code.
     pub(crate) request: Prepared,
     /// Zoho's `other_dc`: the data centre to look up before the next poll; its request is
-    /// `in_flight` while out.
-    pub(crate) lookup: Option<data_centre::Lookup>,
+    /// `in_flight` while out. Boxed: one provider's rare detour should not make every
+    /// pending flow 120 bytes larger.
+    pub(crate) lookup: Option<Box<data_centre::Lookup>>,
     /// Whether polls already moved to another data centre (once per flow).
     pub(crate) moved: bool,
     pub(crate) deadline: Instant,
@@ -252,7 +254,7 @@ impl Flow {
     }
 
     pub(crate) fn new(config: Arc<Config>, now: Instant, state: State) -> Flow {
-        let dpop = config.dpop.as_ref().map(|_| dpop::Session::default());
+        let dpop = config.dpop.as_ref().map(|_| Box::default());
         Flow {
             config,
             now,
@@ -737,7 +739,7 @@ impl Flow {
             {
                 match data_centre::Lookup::new(&self.config, e.into_response()) {
                     Ok(lookup) => {
-                        p.lookup = Some(lookup);
+                        p.lookup = Some(Box::new(lookup));
                         p.next_at = now.checked_add(p.interval).unwrap_or(p.deadline);
                         State::Polling(p)
                     }
