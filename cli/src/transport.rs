@@ -9,8 +9,8 @@ use device_grant::{Config, Driver, Event, Flow, RefreshToken, Step, TokenRespons
 use device_grant_ureq::{Error, Trust, ureq};
 
 use crate::args::TlsArgs;
-use crate::exit::{CliError, Failure, Grant};
-use crate::{interrupt, verbose};
+use crate::exit::{CliError, Grant};
+use crate::{interrupt, tokens, verbose};
 
 /// The TLS settings of every agent of the command, set once from the command line.
 static TLS: OnceLock<ureq::tls::TlsConfig> = OnceLock::new();
@@ -80,7 +80,7 @@ impl Http {
         on_event: impl FnMut(&Event),
     ) -> Result<TokenResponse, CliError> {
         let flow = Flow::device(Arc::new(config), Instant::now());
-        run_flow(flow, &self.agent, on_event).map_err(|e| failure(e, Grant::Device))
+        run_flow(flow, &self.agent, on_event).map_err(|e| tokens::driver_error(&e, Grant::Device))
     }
 
     /// Runs the refresh-token grant.
@@ -90,7 +90,7 @@ impl Http {
         refresh_token: RefreshToken,
     ) -> Result<TokenResponse, CliError> {
         let flow = Flow::refresh(Arc::new(config), refresh_token, Instant::now());
-        run_flow(flow, &self.agent, |_| {}).map_err(|e| failure(e, Grant::Refresh))
+        run_flow(flow, &self.agent, |_| {}).map_err(|e| tokens::driver_error(&e, Grant::Refresh))
     }
 
     /// Sends one request with the flows' agent (no redirects, timeouts), reading at most
@@ -170,16 +170,5 @@ pub fn run_flow(
             }
             Step::Done(result) => return result,
         }
-    }
-}
-
-fn failure(error: Error, grant: Grant) -> CliError {
-    match error.flow_error() {
-        Some(flow) => CliError::from_flow(
-            flow.clone(),
-            grant,
-            error.client_error().map(ToString::to_string),
-        ),
-        None => CliError::new(Failure::Other, error.to_string()),
     }
 }

@@ -662,23 +662,15 @@ pub(crate) fn device_reply(ctx: &Ctx<'_>, g: &DeviceGrant<'_>) -> Reply {
                 .field("message", message);
             json_reply(d, ok, o.finish()).header("expires", "-1")
         }
-        Dialect::Google => {
-            let o = JsonObject::new()
-                .field("device_code", g.device_code)
-                .field("user_code", g.user_code)
-                .field("verification_url", g.verification_uri)
-                .field("expires_in", secs_json(g.expires_in))
-                .field_opt("interval", g.interval.map(secs_json));
-            json_reply(d, ok, o.finish())
-        }
-        Dialect::GitHub if ctx.wants_json => {
-            let o = JsonObject::new()
-                .field("device_code", g.device_code)
-                .field("user_code", g.user_code)
-                .field("verification_uri", g.verification_uri)
-                .field("expires_in", secs_json(g.expires_in))
-                .field_opt("interval", g.interval.map(secs_json));
-            json_reply(d, ok, o.finish())
+        Dialect::GitHub if !ctx.wants_json => {
+            let mut pairs = vec![
+                ("device_code", g.device_code.to_owned()),
+                ("expires_in", secs_text(g.expires_in)),
+            ];
+            pairs.extend(g.interval.map(|v| ("interval", secs_text(v))));
+            pairs.push(("user_code", g.user_code.to_owned()));
+            pairs.push(("verification_uri", g.verification_uri.to_owned()));
+            form_reply(ok, form_encode(pairs))
         }
         Dialect::AwsSso => {
             let o = JsonObject::new()
@@ -702,7 +694,8 @@ pub(crate) fn device_reply(ctx: &Ctx<'_>, g: &DeviceGrant<'_>) -> Reply {
                 );
             json_reply(d, ok, o.finish())
         }
-        Dialect::Amazon => {
+        // GitHub when asked for JSON; its form answer is the guarded arm above.
+        Dialect::GitHub | Dialect::Amazon => {
             let o = JsonObject::new()
                 .field("device_code", g.device_code)
                 .field("user_code", g.user_code)
@@ -720,7 +713,7 @@ pub(crate) fn device_reply(ctx: &Ctx<'_>, g: &DeviceGrant<'_>) -> Reply {
                 .field_opt("interval", g.interval.map(secs_json));
             json_reply(d, ok, o.finish())
         }
-        Dialect::Yandex | Dialect::Zoho => {
+        Dialect::Google | Dialect::Yandex | Dialect::Zoho => {
             let o = JsonObject::new()
                 .field("device_code", g.device_code)
                 .field("user_code", g.user_code)
@@ -728,16 +721,6 @@ pub(crate) fn device_reply(ctx: &Ctx<'_>, g: &DeviceGrant<'_>) -> Reply {
                 .field("expires_in", secs_json(g.expires_in))
                 .field_opt("interval", g.interval.map(secs_json));
             json_reply(d, ok, o.finish())
-        }
-        Dialect::GitHub => {
-            let mut pairs = vec![
-                ("device_code", g.device_code.to_owned()),
-                ("expires_in", secs_text(g.expires_in)),
-            ];
-            pairs.extend(g.interval.map(|v| ("interval", secs_text(v))));
-            pairs.push(("user_code", g.user_code.to_owned()));
-            pairs.push(("verification_uri", g.verification_uri.to_owned()));
-            form_reply(ok, form_encode(pairs))
         }
     }
 }

@@ -59,8 +59,10 @@ const JSON_UTF8: Option<&str> = Some("application/json; charset=utf-8");
 const FORM: Option<&str> = Some("application/x-www-form-urlencoded; charset=utf-8");
 const HTML: Option<&str> = Some("text/html; charset=utf-8");
 
+/// One constant per fixture, and the table `$table` of them all in order.
 macro_rules! fixtures {
-    ($($(#[doc = $doc:expr])* $ident:ident = $name:literal, $kind:ident, $status:literal, $ct:expr, $body:expr;)*) => {
+    ($(#[doc = $table_doc:expr])* $table:ident;
+     $($(#[doc = $doc:expr])* $ident:ident = $name:literal, $kind:ident, $status:literal, $ct:expr, $body:expr;)*) => {
         $(
             $(#[doc = $doc])*
             pub const $ident: Fixture = Fixture {
@@ -71,12 +73,14 @@ macro_rules! fixtures {
                 body: $body,
             };
         )*
-        /// Every fixture of the table, in a fixed order.
-        pub const FIXTURES: &[Fixture] = &[$($ident),*];
+        $(#[doc = $table_doc])*
+        pub const $table: &[Fixture] = &[$($ident),*];
     };
 }
 
 fixtures! {
+    /// Every fixture of the table, in a fixed order.
+    FIXTURES;
     /// Azure AD v1 (`login.microsoftonline.com/{tenant}/oauth2/devicecode`), numbers as strings: device authorization response (`msv1-dc-01`), HTTP 200.
     MSV1_DC_01 = "msv1-dc-01", Device, 200, JSON_UTF8, r#"{"user_code":"C45FGVYJR","device_code":"CAQABAAEAAABeAFzDwllzTYGDLh_qYbH8uzh0ivGv5BFX8U1R8ZLSWjQSbuB9JQzKSMsSoO7p7fqNKvOeSH1aAXuKCKRcE92cmDSDY2xuOM6qI-uK2fht3XX6buJBIgTFgZQ3cQVz_gjqsiGIZiHdwt__bJnynjI2ktruQsVIQVUYO9TNh3ATrxoHSQrwwkg0Ozurb32lZMIgAA","verification_url":"https://microsoft.com/devicelogin","expires_in":"900","interval":"5","message":"To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code C45FGVYJR to authenticate."}"#;
     /// Azure AD v1 (`login.microsoftonline.com/{tenant}/oauth2/devicecode`), numbers as strings: device authorization response (`msv1-dc-02`), HTTP 200.
@@ -230,25 +234,10 @@ mod tests {
     }
 }
 
-macro_rules! provider_fixtures {
-    ($($(#[doc = $doc:expr])* $ident:ident = $name:literal, $kind:ident, $status:literal, $ct:expr, $body:expr;)*) => {
-        $(
-            $(#[doc = $doc])*
-            pub const $ident: Fixture = Fixture {
-                name: $name,
-                kind: Kind::$kind,
-                status: $status,
-                content_type: $ct,
-                body: $body,
-            };
-        )*
-        /// The second round of providers (PROVIDERS §11 to §15), in their own table: they need
-        /// their profiles to read, and [`FIXTURES`]' order is part of the fuzz corpus.
-        pub const PROVIDER_FIXTURES: &[Fixture] = &[$($ident),*];
-    };
-}
-
-provider_fixtures! {
+fixtures! {
+    /// The second round of providers (PROVIDERS §11 to §15), in their own table: they need
+    /// their profiles to read, and [`FIXTURES`]' order is part of the fuzz corpus.
+    PROVIDER_FIXTURES;
     /// AWS `RegisterClient` response (`aws-reg-02`, DOC), HTTP 200.
     AWS_REG_02 = "aws-reg-02", Other, 200, JSON, r#"{"clientId":"_yzkThXVzLWVhc3QtMQEXAMPLECLIENTID","clientIdIssuedAt":1579725929,"clientSecret":"VERYLONGSECRETeyJraWQiOiJrZXktMTU2NDAyODA5OSIsImFsZyI6IkhTMzg0In0","clientSecretExpiresAt":1587584729}"#;
     /// AWS `StartDeviceAuthorization` response (`aws-sda-01`, VERBATIM), HTTP 200.

@@ -6,7 +6,6 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use device_grant::{ConfigBuilder, Flow, FlowError, Preset};
@@ -102,26 +101,7 @@ fn device_flow(server: &Server) -> Flow {
 
 /// Runs `f` for both drivers and every dialect of this suite, on threads.
 fn for_each_case(f: impl Fn(Transport, Dialect) + Send + Sync + 'static) {
-    let f = Arc::new(f);
-    let handles: Vec<_> = TRANSPORTS
-        .into_iter()
-        .flat_map(|t| Dialect::MORE.into_iter().map(move |d| (t, d)))
-        .map(|(t, d)| {
-            let f = f.clone();
-            (
-                format!("{t:?} x {d:?}"),
-                std::thread::spawn(move || f(t, d)),
-            )
-        })
-        .collect();
-    let failed: Vec<String> = handles
-        .into_iter()
-        .filter_map(|(name, h)| h.join().err().map(|_| name))
-        .collect();
-    assert!(
-        failed.is_empty(),
-        "failed cases (see the panics above): {failed:?}"
-    );
+    drive::for_each_case_of(Dialect::MORE, f);
 }
 
 /// The decoded parameters of a recorded request: its form or JSON body, or its query.

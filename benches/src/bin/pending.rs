@@ -48,6 +48,21 @@ fn counted(shown: &AtomicUsize, i: usize) -> bool {
     shown.load(Ordering::SeqCst) > i
 }
 
+/// Heap bytes and blocks per flow for `n` flows parked one after the other, after one parked
+/// first so that the client and its pooled connection are not counted.
+fn parked(n: usize, spawn: impl Fn(), wait_shown: impl Fn(usize)) -> (f64, f64) {
+    spawn();
+    wait_shown(0);
+    let before = live();
+    for i in 1..=n {
+        spawn();
+        wait_shown(i);
+    }
+    let after = live();
+    let per = |a: i64, b: i64| (a - b) as f64 / n as f64;
+    (per(after.0, before.0), per(after.1, before.1))
+}
+
 fn reqwest_pending(imp: &str, n: usize, target: &Target) -> (f64, f64, usize, usize) {
     let rt = loopback::reqwest_runtime();
     // Local tasks for both: the floor's async closures make its future `!Send`.
@@ -142,21 +157,8 @@ fn reqwest_pending(imp: &str, n: usize, target: &Target) -> (f64, f64, usize, us
             tokio::task::yield_now().await;
         })
     };
-    spawn();
-    wait_shown(0);
-    let before = live();
-    for i in 1..=n {
-        spawn();
-        wait_shown(i);
-    }
-    let after = live();
-    let per = |a: i64, b: i64| (a - b) as f64 / n as f64;
-    (
-        per(after.0, before.0),
-        per(after.1, before.1),
-        run_size,
-        task_size,
-    )
+    let (bytes, blocks) = parked(n, spawn, wait_shown);
+    (bytes, blocks, run_size, task_size)
 }
 
 fn ureq_pending(imp: &str, n: usize, target: &Target) -> (f64, f64, usize, usize) {
@@ -208,16 +210,8 @@ fn ureq_pending(imp: &str, n: usize, target: &Target) -> (f64, f64, usize, usize
         // Let the flow's thread go on from showing the code to its sleep.
         std::thread::sleep(Duration::from_millis(5));
     };
-    spawn();
-    wait_shown(0);
-    let before = live();
-    for i in 1..=n {
-        spawn();
-        wait_shown(i);
-    }
-    let after = live();
-    let per = |a: i64, b: i64| (a - b) as f64 / n as f64;
-    (per(after.0, before.0), per(after.1, before.1), 0, 0)
+    let (bytes, blocks) = parked(n, spawn, wait_shown);
+    (bytes, blocks, 0, 0)
 }
 
 fn main() {

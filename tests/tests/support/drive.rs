@@ -168,10 +168,18 @@ pub fn device_flow(server: &Server) -> Flow {
 /// Runs `f` for every transport and dialect at once, on threads, so that scenarios which wait
 /// (a `slow_down` costs five seconds) overlap. Panics name the case that failed.
 pub fn for_each_case(f: impl Fn(Transport, Dialect) + Send + Sync + 'static) {
+    for_each_case_of(Dialect::ALL, f);
+}
+
+/// [`for_each_case`] over `dialects` instead of [`Dialect::ALL`].
+pub fn for_each_case_of<const N: usize>(
+    dialects: [Dialect; N],
+    f: impl Fn(Transport, Dialect) + Send + Sync + 'static,
+) {
     let f = Arc::new(f);
     let handles: Vec<_> = TRANSPORTS
         .into_iter()
-        .flat_map(|t| Dialect::ALL.into_iter().map(move |d| (t, d)))
+        .flat_map(|t| dialects.into_iter().map(move |d| (t, d)))
         .map(|(t, d)| {
             let f = f.clone();
             (
