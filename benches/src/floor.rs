@@ -190,6 +190,58 @@ pub async fn run_async<E>(
     }
 }
 
+/// The floor's exchange in the `http` crate's types, as an HTTP client built on them (ureq 3,
+/// hyper) takes and gives them: what device-grant's API exchanges with its driver. Built the
+/// cheapest way a hand-written client would: the URI parsed once and the headers built once,
+/// both cloned per request, the body copied into the request.
+#[derive(Debug)]
+pub struct HttpExchange {
+    device: http::Uri,
+    token: http::Uri,
+    headers: http::HeaderMap,
+}
+
+impl HttpExchange {
+    /// The exchange for these endpoints.
+    ///
+    /// # Panics
+    /// When an endpoint is not a valid URI.
+    pub fn new(device: &str, token: &str) -> Self {
+        use http::header::{ACCEPT, CONTENT_TYPE};
+        let mut headers = http::HeaderMap::with_capacity(2);
+        headers.insert(ACCEPT, http::HeaderValue::from_static("application/json"));
+        headers.insert(
+            CONTENT_TYPE,
+            http::HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        HttpExchange {
+            device: device.parse().expect("a valid device endpoint"),
+            token: token.parse().expect("a valid token endpoint"),
+            headers,
+        }
+    }
+
+    /// The POST of `body` to `to`.
+    pub fn request(&self, to: To, body: &[u8]) -> http::Request<Vec<u8>> {
+        let mut request = http::Request::new(body.to_vec());
+        *request.method_mut() = http::Method::POST;
+        *request.uri_mut() = match to {
+            To::Device => self.device.clone(),
+            To::Token => self.token.clone(),
+        };
+        *request.headers_mut() = self.headers.clone();
+        request
+    }
+
+    /// What the floor reads of the response: its status and its body, moved out.
+    pub fn answer(response: http::Response<Vec<u8>>) -> Answer {
+        Answer {
+            status: response.status().as_u16(),
+            body: response.into_body(),
+        }
+    }
+}
+
 /// Reading a poll's answer, for the poll-step benchmark: whether it says
 /// `authorization_pending`.
 pub fn is_pending(answer: &Answer) -> bool {
@@ -233,6 +285,40 @@ mod tests {
         .unwrap();
         assert_eq!((polls, shown), (4, 1));
         assert_eq!(slept, Duration::from_secs(20));
+        assert_eq!(token.token_type, "Bearer");
+    }
+
+    #[test]
+    fn the_http_exchange_posts_forms_to_the_endpoints_and_reads_the_answers() {
+        let server = Canned::new(2);
+        let exchange = HttpExchange::new(canned::DEVICE_URL, canned::TOKEN_URL);
+        let mut paths = Vec::new();
+        let token = run(
+            &endpoints(),
+            |to, body| {
+                let request = exchange.request(to, body);
+                assert_eq!(request.method(), http::Method::POST);
+                assert_eq!(request.body(), body);
+                assert_eq!(
+                    request.headers()[http::header::CONTENT_TYPE],
+                    "application/x-www-form-urlencoded"
+                );
+                paths.push(request.uri().path().to_owned());
+                Ok::<_, ()>(HttpExchange::answer(server.call(&request)))
+            },
+            |_| {},
+            |_| {},
+        )
+        .unwrap();
+        assert_eq!(
+            paths,
+            [
+                "/oauth2/device",
+                "/oauth2/token",
+                "/oauth2/token",
+                "/oauth2/token"
+            ]
+        );
         assert_eq!(token.token_type, "Bearer");
     }
 

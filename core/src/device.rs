@@ -1,5 +1,6 @@
 //! The device authorization response (RFC 8628 §3.2) and what the user is shown.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
@@ -15,8 +16,15 @@ use crate::wire::{self, Fields};
 /// What to show the user: where to go and which code to type (RFC 8628 §3.3).
 ///
 /// The device code is deliberately not here: it is never displayed.
+///
+/// Cloning is cheap: the flow keeps the prompt (for snapshots) and hands the same members to
+/// the caller in [`Event::UserCode`](crate::Event::UserCode).
+#[derive(Clone, PartialEq)]
+pub struct Prompt(pub(crate) Arc<PromptMembers>);
+
+/// What a [`Prompt`] holds.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Prompt {
+pub(crate) struct PromptMembers {
     pub(crate) user_code: String,
     pub(crate) verification_uri: String,
     pub(crate) verification_uri_complete: Option<String>,
@@ -26,43 +34,58 @@ pub struct Prompt {
     pub(crate) extra: Map<String, Value>,
 }
 
+impl std::fmt::Debug for Prompt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let m = &*self.0;
+        f.debug_struct("Prompt")
+            .field("user_code", &m.user_code)
+            .field("verification_uri", &m.verification_uri)
+            .field("verification_uri_complete", &m.verification_uri_complete)
+            .field("message", &m.message)
+            .field("expires_in", &m.expires_in)
+            .field("expires_at", &m.expires_at)
+            .field("extra", &m.extra)
+            .finish()
+    }
+}
+
 impl Prompt {
     /// The code the user types, exactly as the server sent it: do not recase or reformat it
     /// (Google's codes are case-sensitive; GitHub users must type the hyphen).
     pub fn user_code(&self) -> &str {
-        &self.user_code
+        &self.0.user_code
     }
 
     /// Where the user goes (`verification_uri`, or `verification_url` from Google and
     /// Azure AD v1).
     pub fn verification_uri(&self) -> &str {
-        &self.verification_uri
+        &self.0.verification_uri
     }
 
     /// A URI with the code already in it, for a QR code or a link. RFC 8628 §3.3.1: show the
     /// user code as well, so the user can check it against the page.
     pub fn verification_uri_complete(&self) -> Option<&str> {
-        self.verification_uri_complete.as_deref()
+        self.0.verification_uri_complete.as_deref()
     }
 
     /// Microsoft's ready-made sentence, when sent.
     pub fn message(&self) -> Option<&str> {
-        self.message.as_deref()
+        self.0.message.as_deref()
     }
 
     /// How long the code is valid, as the server said (numbers and numeric strings are read).
     pub fn expires_in(&self) -> Duration {
-        self.expires_in
+        self.0.expires_in
     }
 
     /// When the flow gives up: the response's arrival plus `expires_in`.
     pub fn expires_at(&self) -> Instant {
-        self.expires_at
+        self.0.expires_at
     }
 
     /// Other members of the response.
     pub fn extra(&self) -> &Map<String, Value> {
-        &self.extra
+        &self.0.extra
     }
 }
 
@@ -71,13 +94,13 @@ impl Prompt {
 /// Server text goes through [`display_safe`](crate::display_safe).
 impl std::fmt::Display for Prompt {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let code = Safe(&self.user_code);
+        let code = Safe(&self.0.user_code);
         write!(
             f,
             "To sign in, open {} and enter the code {code}",
-            Safe(&self.verification_uri)
+            Safe(&self.0.verification_uri)
         )?;
-        if let Some(complete) = &self.verification_uri_complete {
+        if let Some(complete) = &self.0.verification_uri_complete {
             write!(
                 f,
                 "\n(or open {} and check that it shows the code {code})",
@@ -87,7 +110,7 @@ impl std::fmt::Display for Prompt {
         write!(
             f,
             "\nThe code expires in {} min.",
-            self.expires_in.as_secs().div_ceil(60)
+            self.0.expires_in.as_secs().div_ceil(60)
         )
     }
 }
@@ -292,7 +315,7 @@ pub(crate) fn parse(
     Ok(DeviceAuthorization {
         device_code,
         interval,
-        prompt: Prompt {
+        prompt: Prompt(Arc::new(PromptMembers {
             user_code,
             verification_uri,
             verification_uri_complete,
@@ -300,7 +323,7 @@ pub(crate) fn parse(
             expires_in,
             expires_at,
             extra: fields.into_map(),
-        },
+        })),
     })
 }
 

@@ -286,7 +286,7 @@ impl Session {
 /// strict mode refuses a token that is not bound.
 pub(crate) fn check_binding(config: &DpopConfig, result: &mut Result<TokenResponse, FlowError>) {
     let Ok(token) = result else { return };
-    token.dpop_requested = true;
+    token.members_mut().dpop_requested = true;
     if config.strict && token.dpop_binding() != DpopBinding::Bound {
         let token_type = token.token_type().to_owned();
         *result = Err(FlowError::Dpop(DpopError::NotBound { token_type }));

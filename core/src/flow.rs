@@ -212,7 +212,7 @@ pub(crate) struct Polling {
     pub(crate) in_flight: Option<RequestId>,
     pub(crate) failures: u32,
     /// What the user was shown, kept so that a snapshot can show it again.
-    pub(crate) prompt: Box<Prompt>,
+    pub(crate) prompt: Prompt,
     /// Kept apart from the prepared poll, whose encoding depends on the dialect, so that a
     /// snapshot can carry it.
     pub(crate) device_code: DeviceCode,
@@ -602,10 +602,10 @@ impl Flow {
         match device::parse(fields, now, &uris) {
             Ok(auth) => {
                 let interval = auth.interval.unwrap_or(self.config.default_interval);
-                let deadline = auth.prompt.expires_at;
+                let deadline = auth.prompt.expires_at();
                 let request =
                     request::poll(&self.config, &auth.device_code, auth.prompt.user_code());
-                let prompt = Box::new(auth.prompt.clone());
+                let prompt = auth.prompt.clone();
                 self.events.push(Event::UserCode(auth.prompt));
                 State::Polling(Polling {
                     request,
@@ -639,8 +639,8 @@ impl Flow {
                 content_type,
             } => match token::parse(fields, self.config.profile.shape_ref().comma_scopes, now) {
                 Ok(mut token) => {
-                    if token.refresh_token.is_none() {
-                        token.refresh_token = Some(used);
+                    if token.refresh_token().is_none() {
+                        token.members_mut().refresh_token = Some(used);
                     }
                     Ok(token)
                 }

@@ -7,7 +7,6 @@ use std::borrow::Cow;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, Method, Request};
 use serde_json::{Map, Value};
-use url::form_urlencoded::Serializer;
 
 use crate::config::{ClientAuth, Config};
 use crate::profile::{BodyEncoding, NameCase, ScopeJoin, Shape, camel};
@@ -102,10 +101,11 @@ impl<'a> Params<'a> {
         match self.shape.encoding {
             BodyEncoding::Form => Prepared {
                 uri: uri.clone(),
-                body: self.form().into_bytes(),
+                body: self.form(),
             },
             BodyEncoding::Query => {
-                let query = self.form();
+                // Only ASCII comes out of the encoder.
+                let query = String::from_utf8_lossy(&self.form()).into_owned();
                 let target = match uri.query() {
                     Some(q) if !q.is_empty() => format!("{}?{q}&{query}", uri.path()),
                     _ => format!("{}?{query}", uri.path()),
@@ -135,17 +135,73 @@ impl<'a> Params<'a> {
         }
     }
 
-    fn form(&self) -> String {
-        let mut form = Serializer::new(String::with_capacity(256));
+    fn form(&self) -> Vec<u8> {
+        // Room for every name and value as they are, their separators, and a few escapes:
+        // most values need none.
+        let plain: usize = self
+            .pairs
+            .iter()
+            .map(|(name, value)| {
+                name.len()
+                    + 2
+                    + match value {
+                        Param::One(s) => s.len(),
+                        Param::List(l) => l.iter().map(|s| s.len() + 1).sum(),
+                    }
+            })
+            .sum();
+        let mut form = Vec::with_capacity(plain + 32);
         for (name, value) in &self.pairs {
+            if !form.is_empty() {
+                form.push(b'&');
+            }
+            append_encoded(&mut form, &self.name(name));
+            form.push(b'=');
             match value {
-                Param::One(s) => form.append_pair(&self.name(name), s),
-                Param::List(l) => form.append_pair(&self.name(name), &l.join(" ")),
-            };
+                Param::One(s) => append_encoded(&mut form, s),
+                Param::List(l) => append_encoded(&mut form, &l.join(" ")),
+            }
         }
-        form.finish()
+        form
     }
 }
+
+/// Appends `text` in `application/x-www-form-urlencoded` form (the WHATWG URL standard's
+/// urlencoded serializer): ASCII letters, digits and `*-._` as they are, space as `+`, every
+/// other byte of the UTF-8 as `%XX`. Runs of bytes that stay as they are are copied whole:
+/// request values (client ids, device codes, scopes) are mostly such runs.
+fn append_encoded(out: &mut Vec<u8>, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut rest = text.as_bytes();
+    while let Some(at) = rest.iter().position(|&b| !KEPT[usize::from(b)]) {
+        out.extend_from_slice(&rest[..at]);
+        let byte = rest[at];
+        if byte == b' ' {
+            out.push(b'+');
+        } else {
+            out.extend_from_slice(&[
+                b'%',
+                HEX[usize::from(byte >> 4)],
+                HEX[usize::from(byte & 15)],
+            ]);
+        }
+        rest = &rest[at + 1..];
+    }
+    out.extend_from_slice(rest);
+}
+
+/// The bytes a form value keeps as they are: a table, so that a run is found with one load
+/// per byte.
+const KEPT: [bool; 256] = {
+    let mut kept = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        kept[byte] = b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_');
+        byte += 1;
+    }
+    kept
+};
 
 /// The device authorization request (RFC 8628 §3.1).
 pub(crate) fn device_authorization(config: &Config, uri: &http::Uri) -> Request<Vec<u8>> {
@@ -242,4 +298,37 @@ pub(crate) fn get(uri: http::Uri) -> Request<Vec<u8>> {
         .headers_mut()
         .insert(ACCEPT, HeaderValue::from_static(JSON));
     request
+}
+
+#[cfg(test)]
+mod tests {
+    use super::append_encoded;
+    use proptest::prelude::*;
+
+    fn encoded(text: &str) -> String {
+        let mut out = Vec::new();
+        append_encoded(&mut out, text);
+        String::from_utf8(out).expect("the encoder writes ASCII")
+    }
+
+    #[test]
+    fn encodes_as_forms_are_encoded() {
+        assert_eq!(
+            encoded("urn:ietf:params:oauth:grant-type:device_code"),
+            "urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code"
+        );
+        assert_eq!(encoded("openid offline_access"), "openid+offline_access");
+        assert_eq!(encoded("a+b&c=d/é~"), "a%2Bb%26c%3Dd%2F%C3%A9%7E");
+        assert_eq!(encoded("*-._AZaz09"), "*-._AZaz09");
+        assert_eq!(encoded(""), "");
+    }
+
+    proptest! {
+        /// The same bytes as the `url` crate's serializer, for any text.
+        #[test]
+        fn matches_the_url_crates_serializer(text in any::<String>()) {
+            let theirs: String = url::form_urlencoded::byte_serialize(text.as_bytes()).collect();
+            prop_assert_eq!(encoded(&text), theirs);
+        }
+    }
 }

@@ -60,7 +60,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{Map, Value};
 
 use crate::config::Config;
-use crate::device::{MAX_EXPIRES_IN, Prompt};
+use crate::device::{MAX_EXPIRES_IN, Prompt, PromptMembers};
 use crate::flow::{Authorize, Event, Flow, Polling, State};
 use crate::request;
 use crate::request_id::RequestId;
@@ -213,7 +213,7 @@ impl Flow {
     ) -> Result<Pending, SnapshotError> {
         let device_code = p.device_code.clone();
         let queued = self.events.iter().any(|e| matches!(e, Event::UserCode(_)));
-        let prompt = &p.prompt;
+        let prompt = &*p.prompt.0;
         Ok(Pending {
             device_code,
             prompt: StoredPrompt {
@@ -265,7 +265,7 @@ impl Flow {
                 let next_at = from_unix_ms(p.next_poll_ms, now, wall).unwrap_or(deadline);
                 let prompt = p.prompt.to_prompt(deadline);
                 let polling = Polling {
-                    prompt: Box::new(prompt.clone()),
+                    prompt: prompt.clone(),
                     request: request::poll(&config, &p.device_code, &p.prompt.user_code),
                     lookup: None,
                     moved: false,
@@ -291,7 +291,7 @@ impl Flow {
 
 impl StoredPrompt {
     fn to_prompt(&self, expires_at: Instant) -> Prompt {
-        Prompt {
+        Prompt(Arc::new(PromptMembers {
             user_code: self.user_code.clone(),
             verification_uri: self.verification_uri.clone(),
             verification_uri_complete: self.verification_uri_complete.clone(),
@@ -299,7 +299,7 @@ impl StoredPrompt {
             expires_in: Duration::from_secs(self.expires_in).min(MAX_EXPIRES_IN),
             expires_at,
             extra: self.extra.clone(),
-        }
+        }))
     }
 }
 

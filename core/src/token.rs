@@ -1,5 +1,7 @@
 //! The token response (RFC 6749 §5.1), read leniently and validated.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
@@ -12,8 +14,17 @@ use crate::wire::{self, Fields, Member};
 /// A successful token response.
 ///
 /// Secrets are behind [`AccessToken::secret`] and friends; `Debug` shows `[redacted]`.
+///
+/// Cloning is cheap: the members are shared, and copied only by the crate itself before it
+/// changes a shared response.
+#[derive(Clone, PartialEq)]
+pub struct TokenResponse(Arc<Members>);
+
+/// What a [`TokenResponse`] holds. A finished flow keeps its result and hands out a copy each
+/// time it is asked, so the members sit behind one `Arc` rather than costing an allocation
+/// per string on every copy.
 #[derive(Clone, Debug, PartialEq)]
-pub struct TokenResponse {
+pub(crate) struct Members {
     pub(crate) access_token: AccessToken,
     pub(crate) token_type: String,
     pub(crate) expires_in: Option<Duration>,
@@ -27,15 +38,38 @@ pub struct TokenResponse {
     pub(crate) dpop_requested: bool,
 }
 
+impl fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let m = &*self.0;
+        f.debug_struct("TokenResponse")
+            .field("access_token", &m.access_token)
+            .field("token_type", &m.token_type)
+            .field("expires_in", &m.expires_in)
+            .field("refresh_token", &m.refresh_token)
+            .field("refresh_token_rotated", &m.refresh_token_rotated)
+            .field("scopes", &m.scopes)
+            .field("id_token", &m.id_token)
+            .field("received_at", &m.received_at)
+            .field("extra", &m.extra)
+            .field("dpop_requested", &m.dpop_requested)
+            .finish()
+    }
+}
+
 impl TokenResponse {
+    /// The members, to change: copied first if another clone shares them.
+    pub(crate) fn members_mut(&mut self) -> &mut Members {
+        Arc::make_mut(&mut self.0)
+    }
+
     /// The access token.
     pub fn access_token(&self) -> &AccessToken {
-        &self.access_token
+        &self.0.access_token
     }
 
     /// `token_type` as sent (`Bearer`, GitHub's `bearer`, ...).
     pub fn token_type(&self) -> &str {
-        &self.token_type
+        &self.0.token_type
     }
 
     /// Whether the access token is bound to the DPoP key: `token_type` `DPoP` (any case) is
@@ -44,9 +78,9 @@ impl TokenResponse {
     /// [`ConfigBuilder::dpop_strict`](crate::ConfigBuilder::dpop_strict)). A token read back
     /// with [`TokenResponse::from_json`] knows only its type.
     pub fn dpop_binding(&self) -> DpopBinding {
-        if self.token_type.eq_ignore_ascii_case("DPoP") {
+        if self.0.token_type.eq_ignore_ascii_case("DPoP") {
             DpopBinding::Bound
-        } else if self.dpop_requested {
+        } else if self.0.dpop_requested {
             DpopBinding::Unbound
         } else {
             DpopBinding::NotRequested
@@ -55,25 +89,25 @@ impl TokenResponse {
 
     /// `expires_in`, when the server sent it (numbers and numeric strings are both read).
     pub fn expires_in(&self) -> Option<Duration> {
-        self.expires_in
+        self.0.expires_in
     }
 
     /// The `now` given with the response that carried this token.
     pub fn received_at(&self) -> Instant {
-        self.received_at
+        self.0.received_at
     }
 
     /// When the access token expires: `received + expires_in`. `None` when the server did not
     /// say, or when the sum does not fit in an `Instant`.
     pub fn expires_at(&self, received: Instant) -> Option<Instant> {
-        received.checked_add(self.expires_in?)
+        received.checked_add(self.0.expires_in?)
     }
 
     /// Whether the access token should be refreshed at `now`, allowing `skew` for clock drift
     /// and request latency: true when it expires at or before `now + skew`. A token without
     /// a lifetime never needs refreshing by this rule; the API will say when it is rejected.
     pub fn needs_refresh(&self, now: Instant, skew: Duration) -> bool {
-        match self.expires_at(self.received_at) {
+        match self.expires_at(self.0.received_at) {
             Some(at) => now.checked_add(skew).is_none_or(|limit| at <= limit),
             None => false,
         }
@@ -82,48 +116,48 @@ impl TokenResponse {
     /// The refresh token. After a refresh grant whose answer had none, this is the one that
     /// was used, so a refresh never loses it.
     pub fn refresh_token(&self) -> Option<&RefreshToken> {
-        self.refresh_token.as_ref()
+        self.0.refresh_token.as_ref()
     }
 
     /// Whether the server sent a refresh token in this response (after a refresh grant:
     /// whether it rotated the token).
     pub fn refresh_token_issued(&self) -> bool {
-        self.refresh_token_rotated
+        self.0.refresh_token_rotated
     }
 
     /// The granted scopes, when the server listed them (GitHub's comma-separated list is split
     /// too).
     pub fn scopes(&self) -> Option<&[String]> {
-        self.scopes.as_deref()
+        self.0.scopes.as_deref()
     }
 
     /// The OpenID Connect ID token, when one was issued.
     pub fn id_token(&self) -> Option<&IdToken> {
-        self.id_token.as_ref()
+        self.0.id_token.as_ref()
     }
 
     /// Every other member of the response (Azure AD v1's `expires_on`, `resource`,
     /// `ext_expires_in`, ...).
     pub fn extra(&self) -> &Map<String, Value> {
-        &self.extra
+        &self.0.extra
     }
 
     /// The response as a JSON object in RFC 6749 form, **secrets included**, for callers that
     /// store or print it on purpose.
     pub fn to_json_with_secrets(&self) -> Value {
-        let mut out = self.extra.clone();
-        out.insert("access_token".into(), self.access_token.secret().into());
-        out.insert("token_type".into(), self.token_type.clone().into());
-        if let Some(d) = self.expires_in {
+        let mut out = self.0.extra.clone();
+        out.insert("access_token".into(), self.0.access_token.secret().into());
+        out.insert("token_type".into(), self.0.token_type.clone().into());
+        if let Some(d) = self.0.expires_in {
             out.insert("expires_in".into(), d.as_secs().into());
         }
-        if let Some(r) = &self.refresh_token {
+        if let Some(r) = &self.0.refresh_token {
             out.insert("refresh_token".into(), r.secret().into());
         }
-        if let Some(s) = &self.scopes {
+        if let Some(s) = &self.0.scopes {
             out.insert("scope".into(), s.join(" ").into());
         }
-        if let Some(i) = &self.id_token {
+        if let Some(i) = &self.0.id_token {
             out.insert("id_token".into(), i.secret().into());
         }
         Value::Object(out)
@@ -185,7 +219,7 @@ pub(crate) fn parse(
         "scope" => !took_scope,
         _ => true,
     });
-    Ok(TokenResponse {
+    Ok(TokenResponse(Arc::new(Members {
         access_token,
         token_type,
         expires_in,
@@ -196,7 +230,7 @@ pub(crate) fn parse(
         received_at,
         extra: fields.into_map(),
         dpop_requested: false,
-    })
+    })))
 }
 
 fn split_scopes(s: &str, comma: bool) -> Vec<String> {

@@ -2,7 +2,7 @@
 //! `measured_section` is counted, see `device_grant_benches::measured`) and its CPU time.
 //!
 //! ```text
-//! measure flow  <device-grant|oauth2|floor> <pending polls> <n>
+//! measure flow  <device-grant|oauth2|floor|floor-http> <pending polls> <n>
 //! measure parse <device-grant|oauth2|extractor> <device|token|pending> <json|form> <n>
 //! measure step  <device-grant|floor> <n>
 //! measure loopback <implementation> <pending polls> <n> <device URL> <token URL> <client id>
@@ -61,6 +61,34 @@ fn flows(imp: &str, pending: u32, n: u64) {
                         floor::run(
                             &ep,
                             |to, _| Ok::<_, ()>(server.answer(to == floor::To::Token)),
+                            |d| {
+                                std::hint::black_box(d);
+                            },
+                            |d| {
+                                std::hint::black_box(d);
+                            },
+                        )
+                        .expect("a token"),
+                    )
+                });
+            }
+        }
+        // The same floor, exchanging `http::Request`s and `http::Response`s with the same
+        // in-memory server as device-grant does.
+        "floor-http" => {
+            let ep = endpoints();
+            let exchange = floor::HttpExchange::new(canned::DEVICE_URL, canned::TOKEN_URL);
+            for _ in 0..n {
+                measured_section(|| {
+                    drop(
+                        floor::run(
+                            &ep,
+                            |to, body| {
+                                let request = exchange.request(to, body);
+                                let response = server.call(&request);
+                                drop(request);
+                                Ok::<_, ()>(floor::HttpExchange::answer(response))
+                            },
                             |d| {
                                 std::hint::black_box(d);
                             },

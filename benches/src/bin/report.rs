@@ -192,6 +192,36 @@ impl Report<'_> {
             );
         }
         s.push('\n');
+        s.push_str(
+            "The floor above hands its HTTP client a body and gets a status and a body back. \
+             device-grant's API is an `http::Request` out and an `http::Response` in, what \
+             ureq 3 and hyper take and give; the same floor exchanging those with the same \
+             in-memory server (`measure flow floor-http`: the URI parsed and the headers built \
+             once, cloned per request) shows how much of the difference is those values and \
+             how much is the core:\n\n",
+        );
+        s.push_str("| Work | device-grant | floor in `http` types | dg ÷ floor in `http` types | floor in `http` types ÷ floor |\n");
+        s.push_str("|---|---|---|---|---|\n");
+        for (label, detail) in [
+            ("complete flow, K=2 pending", "K=2"),
+            ("complete flow, K=10 pending", "K=10"),
+        ] {
+            let dg = self.instr("flow", "device-grant", detail);
+            let fh = self.instr("flow", "floor-http", detail);
+            let fl = self.instr("flow", "floor", detail);
+            let count = |v: Option<f64>| {
+                v.map_or("–".into(), |v| format!("{} instr", thousands(v as u64)))
+            };
+            let _ = writeln!(
+                s,
+                "| {label} | {} | {} | {} | {} |",
+                count(dg),
+                count(fh),
+                dg.zip(fh).map_or("–".into(), |(a, b)| ratio(a, b)),
+                fh.zip(fl).map_or("–".into(), |(a, b)| ratio(a, b)),
+            );
+        }
+        s.push('\n');
         self.out.push_str(&s);
     }
 
