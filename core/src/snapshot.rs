@@ -1,58 +1,6 @@
-//! A flow that outlives its process: [`Flow::snapshot`] turns a pending flow into a
-//! [`Snapshot`], a plain value with wall-clock times that serializes to JSON, and
-//! [`Flow::resume`] turns it back into a flow in another process, days later if need be.
-//!
-//! The core still reads no clock: both calls take the caller's `Instant` and `SystemTime`
-//! for the same moment. An `Instant` means nothing outside its process, so every time in
-//! the snapshot (deadline, next poll) is a wall-clock time, in Unix milliseconds, rounded
-//! up so that a resumed flow never polls earlier than the original would have.
-//!
-//! # The serialized form
-//!
-//! One JSON object, format `version` 1:
-//!
-//! ```json
-//! {
-//!   "version": 1,
-//!   "client_id": "my-client",
-//!   "token_endpoint": "https://login.example.com/token",
-//!   "next_request": 1,
-//!   "stage": "polling",
-//!   "device_code": "GmRh...",
-//!   "prompt": {"user_code": "WDJB-MJHT", "verification_uri": "https://example.com/device",
-//!              "expires_in": 1800},
-//!   "prompt_shown": true,
-//!   "deadline_ms": 1767225600000,
-//!   "next_poll_ms": 1767223805000,
-//!   "interval_ms": 5000,
-//!   "failures": 0
-//! }
-//! ```
-//!
-//! - `stage`: `polling` (a device flow waiting for the user), `authorize` (a device flow that
-//!   has not asked for a code yet: it holds nothing else) or `refresh` (a refresh grant not
-//!   sent yet: `refresh_token` instead of the polling members).
-//! - `client_id` and `token_endpoint` identify the configuration: [`Flow::resume`] must be
-//!   given a [`Config`] with the same two, or it refuses ([`SnapshotError::ConfigMismatch`]).
-//!   Nothing else of the configuration is stored; the client secret never is.
-//! - `prompt`: the device authorization response's members for the user (`user_code`,
-//!   `verification_uri`, `verification_uri_complete`, `message`, `expires_in`, `extra`), so
-//!   the code can be shown again. `prompt_shown` is false when the snapshot was taken before
-//!   the [`Event::UserCode`] was taken out: the resumed flow emits it then.
-//! - `deadline_ms`, `next_poll_ms`: Unix milliseconds. `interval_ms` includes every
-//!   `slow_down` increase; `failures` is the back-off count of failed polls in a row.
-//! - `next_request`: the number of the next [`RequestId`].
-//!
-//! Informational events still queued ([`Event::SlowDown`], [`Event::BackOff`]) are not kept:
-//! their effect (the interval, the next poll time) is.
-//!
-//! # Protect it like a token
-//!
-//! The serialized snapshot contains the **device code** (or the refresh token): whoever has
-//! it can finish the sign-in in the user's name once the user has approved. Store it where
-//! the tokens go: a file only the user can read (mode 0600, in a directory others cannot
-//! write; the `device-grant-store` crate's token set has a slot for it), the OS keyring, or
-//! an encrypted database column. Never log it. [`Snapshot`]'s `Debug` redacts the secret.
+//! Flows that outlive their process: a pending [`Flow`] as a [`Snapshot`] and back. The
+//! format and how to protect it are documented on [`Snapshot`], where the published
+//! documentation shows them.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -69,8 +17,62 @@ use crate::secret::{DeviceCode, RefreshToken};
 /// The format version written by [`Snapshot::to_json`]; a newer one is refused.
 pub const SNAPSHOT_VERSION: u32 = 1;
 
-/// A pending flow as a value: see the [module documentation](self) for what it holds and
-/// how to protect its serialized form. `Debug` redacts the device code and refresh token.
+/// A pending flow as a value that outlives its process: [`Flow::snapshot`] turns a pending
+/// flow into one, a plain value with wall-clock times that serializes to JSON, and
+/// [`Flow::resume`] turns it back into a flow in another process, days later if need be.
+///
+/// The core still reads no clock: both calls take the caller's `Instant` and `SystemTime`
+/// for the same moment. An `Instant` means nothing outside its process, so every time in
+/// the snapshot (deadline, next poll) is a wall-clock time, in Unix milliseconds, rounded
+/// up so that a resumed flow never polls earlier than the original would have.
+///
+/// # The serialized form
+///
+/// One JSON object, format `version` 1:
+///
+/// ```json
+/// {
+///   "version": 1,
+///   "client_id": "my-client",
+///   "token_endpoint": "https://login.example.com/token",
+///   "next_request": 1,
+///   "stage": "polling",
+///   "device_code": "GmRh...",
+///   "prompt": {"user_code": "WDJB-MJHT", "verification_uri": "https://example.com/device",
+///              "expires_in": 1800},
+///   "prompt_shown": true,
+///   "deadline_ms": 1767225600000,
+///   "next_poll_ms": 1767223805000,
+///   "interval_ms": 5000,
+///   "failures": 0
+/// }
+/// ```
+///
+/// - `stage`: `polling` (a device flow waiting for the user), `authorize` (a device flow that
+///   has not asked for a code yet: it holds nothing else) or `refresh` (a refresh grant not
+///   sent yet: `refresh_token` instead of the polling members).
+/// - `client_id` and `token_endpoint` identify the configuration: [`Flow::resume`] must be
+///   given a [`Config`] with the same two, or it refuses ([`SnapshotError::ConfigMismatch`]).
+///   Nothing else of the configuration is stored; the client secret never is.
+/// - `prompt`: the device authorization response's members for the user (`user_code`,
+///   `verification_uri`, `verification_uri_complete`, `message`, `expires_in`, `extra`), so
+///   the code can be shown again. `prompt_shown` is false when the snapshot was taken before
+///   the [`Event::UserCode`] was taken out: the resumed flow emits it then.
+/// - `deadline_ms`, `next_poll_ms`: Unix milliseconds. `interval_ms` includes every
+///   `slow_down` increase; `failures` is the back-off count of failed polls in a row.
+/// - `next_request`: the number of the next [`RequestId`].
+///
+/// Informational events still queued ([`Event::SlowDown`], [`Event::BackOff`]) are not kept:
+/// their effect (the interval, the next poll time) is.
+///
+/// # Protect it like a token
+///
+/// The serialized snapshot contains the **device code** (or the refresh token): whoever has
+/// it can finish the sign-in in the user's name once the user has approved. Store it where
+/// the tokens go: a file only the user can read (mode 0600, in a directory others cannot
+/// write; the `device-grant-store` crate's token set has a slot for it), the OS keyring, or
+/// an encrypted database column. Never log it. `Debug` redacts the device code and the
+/// refresh token.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Snapshot {
     client_id: String,
@@ -354,7 +356,7 @@ impl Snapshot {
         }
     }
 
-    /// The serialized form (see the [module documentation](self)). It holds the device code
+    /// The serialized form (see [`Snapshot`]). It holds the device code
     /// or refresh token in clear: store it as you would a token.
     pub fn to_value(&self) -> Value {
         // The secret newtypes have no serde support on purpose: they become plain strings
