@@ -53,55 +53,41 @@ fn flows(imp: &str, pending: u32, n: u64) {
                 measured_section(|| drop(oauth2_flow::run(&client, &server)));
             }
         }
-        "floor" => {
-            let ep = endpoints();
-            for _ in 0..n {
-                measured_section(|| {
-                    drop(
-                        floor::run(
-                            &ep,
-                            |to, _| Ok::<_, ()>(server.answer(to == floor::To::Token)),
-                            |d| {
-                                std::hint::black_box(d);
-                            },
-                            |d| {
-                                std::hint::black_box(d);
-                            },
-                        )
-                        .expect("a token"),
-                    )
-                });
-            }
-        }
+        "floor" => floor_flows(n, |to, _| server.answer(to == floor::To::Token)),
         // The same floor, exchanging `http::Request`s and `http::Response`s with the same
         // in-memory server as device-grant does.
         "floor-http" => {
-            let ep = endpoints();
             let exchange = floor::HttpExchange::new(canned::DEVICE_URL, canned::TOKEN_URL);
-            for _ in 0..n {
-                measured_section(|| {
-                    drop(
-                        floor::run(
-                            &ep,
-                            |to, body| {
-                                let request = exchange.request(to, body);
-                                let response = server.call(&request);
-                                drop(request);
-                                Ok::<_, ()>(floor::HttpExchange::answer(response))
-                            },
-                            |d| {
-                                std::hint::black_box(d);
-                            },
-                            |d| {
-                                std::hint::black_box(d);
-                            },
-                        )
-                        .expect("a token"),
-                    )
-                });
-            }
+            floor_flows(n, |to, body| {
+                let request = exchange.request(to, body);
+                let response = server.call(&request);
+                drop(request);
+                floor::HttpExchange::answer(response)
+            });
         }
         _ => usage(),
+    }
+}
+
+/// `n` complete flows of the floor, each exchange answered by `send`.
+fn floor_flows(n: u64, mut send: impl FnMut(floor::To, &[u8]) -> floor::Answer) {
+    let ep = endpoints();
+    for _ in 0..n {
+        measured_section(|| {
+            drop(
+                floor::run(
+                    &ep,
+                    |to, body| Ok::<_, ()>(send(to, body)),
+                    |d| {
+                        std::hint::black_box(d);
+                    },
+                    |d| {
+                        std::hint::black_box(d);
+                    },
+                )
+                .expect("a token"),
+            )
+        });
     }
 }
 
