@@ -338,7 +338,11 @@ mod tests {
             allow_insecure_http: false,
             default_expires_in: None,
         };
-        parse(serde_json::from_str(s).unwrap(), Instant::now(), &rules)
+        parse(
+            crate::wire::parse_json(s.as_bytes()).unwrap(),
+            Instant::now(),
+            &rules,
+        )
     }
 
     #[test]

@@ -134,7 +134,7 @@ pub fn thumbprint_input(jwk: &Map<String, Value>) -> Result<String, DpopError> {
             out.push(',');
         }
         let value = Value::String(member(jwk, name)?.to_owned());
-        out.push_str(&format!("\"{name}\":{value}"));
+        out.push_str(&format!("\"{name}\":{}", crate::json::text(&value)));
     }
     out.push('}');
     Ok(out)
@@ -194,9 +194,9 @@ pub fn proof(
         let hash = signer.sha256(token.secret().as_bytes());
         claims.insert("ath".into(), URL_SAFE_NO_PAD.encode(hash).into());
     }
-    let mut jws = URL_SAFE_NO_PAD.encode(header.to_string());
+    let mut jws = URL_SAFE_NO_PAD.encode(crate::json::text(&header));
     jws.push('.');
-    jws.push_str(&URL_SAFE_NO_PAD.encode(Value::Object(claims).to_string()));
+    jws.push_str(&URL_SAFE_NO_PAD.encode(crate::json::text(&Value::Object(claims))));
     let signature = signer.sign(jws.as_bytes())?;
     jws.push('.');
     jws.push_str(&URL_SAFE_NO_PAD.encode(signature));

@@ -110,9 +110,9 @@ fn seconds(d: Duration) -> String {
     if millis.is_multiple_of(1000) {
         (millis / 1000).to_string()
     } else {
-        format!("{:.3}", d.as_secs_f64())
-            .trim_end_matches('0')
-            .to_owned()
+        // Integer arithmetic: formatting a float would link the float printer for this alone.
+        let text = format!("{}.{:03}", millis / 1000, millis % 1000);
+        text.trim_end_matches('0').to_owned()
     }
 }
 
@@ -867,4 +867,19 @@ fn invalid(
         content_type: content_type.map(str::to_owned),
         problem,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_show_at_most_three_decimals_without_trailing_zeros() {
+        let ms = Duration::from_millis;
+        assert_eq!(seconds(ms(5000)), "5");
+        assert_eq!(seconds(ms(5050)), "5.05");
+        assert_eq!(seconds(ms(500)), "0.5");
+        assert_eq!(seconds(ms(1)), "0.001");
+        assert_eq!(seconds(ms(61_250)), "61.25");
+    }
 }

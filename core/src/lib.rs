@@ -138,6 +138,7 @@ mod error;
 #[cfg(feature = "es256")]
 mod es256;
 mod flow;
+mod json;
 mod profile;
 mod registration;
 mod request;

@@ -83,7 +83,7 @@ impl ClientRegistration {
             .header(http::header::CONTENT_TYPE, "application/json")
             .header(http::header::ACCEPT, "application/json")
             .header(http::header::USER_AGENT, USER_AGENT)
-            .body(Value::Object(body).to_string().into_bytes())
+            .body(crate::json::text(&Value::Object(body)).into_bytes())
             .map_err(|e| ConfigError::InvalidParameter(e.to_string()))
     }
 
@@ -96,7 +96,7 @@ impl ClientRegistration {
                 "the answer is larger than a registration".into(),
             ));
         }
-        let json: Option<Map<String, Value>> = serde_json::from_slice(body).ok();
+        let json = crate::wire::parse_json(body).map(crate::wire::Fields::into_map);
         let Some(mut json) = json else {
             return Err(RegistrationError::InvalidResponse(format!(
                 "HTTP {status} without a JSON object"

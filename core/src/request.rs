@@ -129,7 +129,7 @@ impl<'a> Params<'a> {
                 }
                 Prepared {
                     uri: uri.clone(),
-                    body: Value::Object(map).to_string().into_bytes(),
+                    body: crate::json::text(&Value::Object(map)).into_bytes(),
                 }
             }
         }

@@ -245,7 +245,11 @@ mod tests {
     use super::*;
 
     fn parse_json(s: &str, comma: bool) -> Result<TokenResponse, Problem> {
-        parse(serde_json::from_str(s).unwrap(), comma, Instant::now())
+        parse(
+            crate::wire::parse_json(s.as_bytes()).unwrap(),
+            comma,
+            Instant::now(),
+        )
     }
 
     #[test]
@@ -314,7 +318,7 @@ mod tests {
     fn expiry_and_refresh_decision() {
         let t0 = Instant::now();
         let t = parse(
-            serde_json::from_str(r#"{"access_token":"x","token_type":"b","expires_in":3600}"#)
+            crate::wire::parse_json(br#"{"access_token":"x","token_type":"b","expires_in":3600}"#)
                 .unwrap(),
             false,
             t0,
@@ -324,8 +328,8 @@ mod tests {
         assert!(!t.needs_refresh(t0, Duration::from_secs(60)));
         assert!(t.needs_refresh(t0 + Duration::from_secs(3540), Duration::from_secs(60)));
         let huge = parse(
-            serde_json::from_str(
-                r#"{"access_token":"x","token_type":"b","expires_in":18446744073709551615}"#,
+            crate::wire::parse_json(
+                br#"{"access_token":"x","token_type":"b","expires_in":18446744073709551615}"#,
             )
             .unwrap(),
             false,
@@ -334,7 +338,7 @@ mod tests {
         .unwrap();
         assert!(!huge.needs_refresh(t0, Duration::from_secs(60)));
         let none = parse(
-            serde_json::from_str(r#"{"access_token":"x","token_type":"b"}"#).unwrap(),
+            crate::wire::parse_json(br#"{"access_token":"x","token_type":"b"}"#).unwrap(),
             false,
             t0,
         )
@@ -357,7 +361,7 @@ mod tests {
     fn from_json_is_the_inverse_of_to_json_with_secrets() {
         let t0 = Instant::now();
         let t = parse(
-            serde_json::from_str(r#"{"access_token":"at","token_type":"bearer","expires_in":"60","refresh_token":"rt","id_token":"it","scope":"repo,gist","expires_on":"2000"}"#)
+            crate::wire::parse_json(br#"{"access_token":"at","token_type":"bearer","expires_in":"60","refresh_token":"rt","id_token":"it","scope":"repo,gist","expires_on":"2000"}"#)
                 .unwrap(),
             true,
             t0,

@@ -13,6 +13,7 @@ use http::header::{DATE, RETRY_AFTER};
 use serde_json::{Map, Value};
 
 use crate::error::Problem;
+use crate::json;
 
 /// The members of a response body, names borrowed from the body where it allows. A handful of
 /// members, read once each: a vector searched in order beats a tree here, and what the flow
@@ -123,126 +124,6 @@ impl<'a> Fields<'a> {
     }
 }
 
-impl<'de> serde::Deserialize<'de> for Member<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Member<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON value")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Member<'de>, E> {
-                Ok(Member::Text(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Member<'de>, E> {
-                Ok(Member::Text(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Member<'de>, E> {
-                Ok(Member::Text(Cow::Owned(v)))
-            }
-            fn visit_bool<E>(self, v: bool) -> Result<Member<'de>, E> {
-                Ok(Member::Json(Value::Bool(v)))
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<Member<'de>, E> {
-                Ok(Member::Json(Value::from(v)))
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<Member<'de>, E> {
-                Ok(Member::Json(Value::from(v)))
-            }
-            fn visit_f64<E>(self, v: f64) -> Result<Member<'de>, E> {
-                // As serde_json's own `Value`: a float it cannot hold is null.
-                Ok(Member::Json(
-                    serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number),
-                ))
-            }
-            fn visit_unit<E>(self) -> Result<Member<'de>, E> {
-                Ok(Member::Json(Value::Null))
-            }
-            fn visit_none<E>(self) -> Result<Member<'de>, E> {
-                Ok(Member::Json(Value::Null))
-            }
-            fn visit_some<D: serde::Deserializer<'de>>(
-                self,
-                d: D,
-            ) -> Result<Member<'de>, D::Error> {
-                <Member<'de> as serde::Deserialize>::deserialize(d)
-            }
-            // Nested values are rare and read whole, as serde_json reads them.
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                seq: A,
-            ) -> Result<Member<'de>, A::Error> {
-                <Value as serde::Deserialize>::deserialize(
-                    serde::de::value::SeqAccessDeserializer::new(seq),
-                )
-                .map(Member::Json)
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                map: A,
-            ) -> Result<Member<'de>, A::Error> {
-                <Value as serde::Deserialize>::deserialize(
-                    serde::de::value::MapAccessDeserializer::new(map),
-                )
-                .map(Member::Json)
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// A member name, borrowed when it has no escapes.
-struct Name<'a>(Cow<'a, str>);
-
-impl<'de> serde::Deserialize<'de> for Name<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Name<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a member name")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Name<'de>, E> {
-                Ok(Name(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Name<'de>, E> {
-                Ok(Name(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Name<'de>, E> {
-                Ok(Name(Cow::Owned(v)))
-            }
-        }
-        d.deserialize_str(V)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Fields<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Fields<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Fields<'de>, A::Error> {
-                let mut fields = Fields {
-                    pairs: Vec::with_capacity(map.size_hint().unwrap_or(8).min(16)),
-                    first_wins: false,
-                };
-                while let Some(Name(name)) = map.next_key()? {
-                    let value: Member<'de> = map.next_value()?;
-                    fields.pairs.push((name, value));
-                }
-                Ok(fields)
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Format {
     Json,
@@ -324,11 +205,15 @@ pub(crate) fn parse_body<'a>(
     })
 }
 
-fn parse_json(body: &[u8]) -> Option<Fields<'_>> {
+/// A JSON object's members; `None` when the body is not one.
+pub(crate) fn parse_json(body: &[u8]) -> Option<Fields<'_>> {
     // UTF-8 checked once for the whole body rather than string by string: JSON that is not
     // UTF-8 is unreadable either way.
     let text = std::str::from_utf8(body).ok()?;
-    serde_json::from_str::<Fields<'_>>(text).ok()
+    Some(Fields {
+        pairs: json::object(text)?,
+        first_wins: false,
+    })
 }
 
 fn parse_form(body: &[u8]) -> Option<Fields<'_>> {
@@ -420,14 +305,7 @@ pub(crate) fn seconds_of(
         }
         Some(Member::Text(s)) => {
             let s = s.trim();
-            if let Ok(u) = s.parse::<u64>() {
-                return Ok(Some(Duration::from_secs(u)));
-            }
-            // Only plain decimals: `f64::from_str` would also take "inf" and "NaN".
-            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-                return Err(invalid);
-            }
-            s.parse::<f64>().map_err(|_| invalid.clone())?
+            return decimal_seconds(s).map(Some).ok_or(invalid);
         }
         Some(_) => return Err(invalid),
     };
@@ -437,6 +315,31 @@ pub(crate) fn seconds_of(
     Ok(Some(
         Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX),
     ))
+}
+
+/// Plain decimal seconds, "5", "5.", ".5" or "1.25", read exactly (no float on the way:
+/// "0.1" is 100 ms, not 100 ms less a rounding error). Digits past the nanosecond are
+/// dropped; whole seconds beyond `u64` saturate like the JSON path. `None` for anything
+/// else, signs, exponents, "inf" and "NaN" included.
+fn decimal_seconds(s: &str) -> Option<Duration> {
+    let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
+    let all_digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if whole.len() + fraction.len() == 0 || !all_digits(whole) || !all_digits(fraction) {
+        return None;
+    }
+    let secs = whole.bytes().try_fold(0u64, |acc, b| {
+        acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+    });
+    let Some(secs) = secs else {
+        return Some(Duration::MAX);
+    };
+    // Pads to nine digits by scaling: "5" of ".5" is 500,000,000 ns.
+    let nanos = fraction
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(9)
+        .fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'));
+    Some(Duration::new(secs, nanos))
 }
 
 /// `Retry-After` (RFC 9110 §10.2.3) as a delay. Delay-seconds are used as they are. An
@@ -676,8 +579,8 @@ mod tests {
 
     #[test]
     fn seconds_accept_numbers_strings_and_fractions() {
-        let f: Fields = serde_json::from_str(
-            r#"{"a":900,"b":"900","c":0.5,"d":"0.25","e":-1,"f":"x","g":true,"h":1e300,"i":"inf","j":18446744073709551615,"k":null}"#,
+        let f = parse_json(
+            br#"{"a":900,"b":"900","c":0.5,"d":"0.25","e":-1,"f":"x","g":true,"h":1e300,"i":"inf","j":18446744073709551615,"k":null}"#,
         )
         .unwrap();
         assert_eq!(seconds(&f, "a").unwrap(), Some(Duration::from_secs(900)));
@@ -695,6 +598,30 @@ mod tests {
         );
         assert_eq!(seconds(&f, "k").unwrap(), None);
         assert_eq!(seconds(&f, "missing").unwrap(), None);
+    }
+
+    #[test]
+    fn decimal_seconds_are_read_exactly() {
+        let ms = Duration::from_millis;
+        assert_eq!(decimal_seconds("5"), Some(Duration::from_secs(5)));
+        assert_eq!(decimal_seconds("5."), Some(Duration::from_secs(5)));
+        assert_eq!(decimal_seconds(".5"), Some(ms(500)));
+        assert_eq!(decimal_seconds("0.1"), Some(ms(100)));
+        assert_eq!(decimal_seconds("1.25"), Some(ms(1250)));
+        // Past the nanosecond, digits are dropped rather than rounded into a tenth second.
+        assert_eq!(
+            decimal_seconds("0.1234567899"),
+            Some(Duration::from_nanos(123_456_789))
+        );
+        assert_eq!(
+            decimal_seconds("99999999999999999999999"),
+            Some(Duration::MAX)
+        );
+        for bad in [
+            "", ".", "1.2.3", "-1", "+1", "1e3", "inf", "NaN", " 1", "1 ",
+        ] {
+            assert_eq!(decimal_seconds(bad), None, "{bad:?}");
+        }
     }
 
     #[test]
