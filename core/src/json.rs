@@ -9,11 +9,11 @@
 //! What it accepts is exactly JSON (RFC 8259), as serde_json accepts it: the same grammar,
 //! lone surrogates refused, nesting bounded the same way (a stack bound, not a memory one).
 //! Numbers become what serde_json makes of them: `u64` when non-negative and in range, `i64`
-//! when negative and in range, `f64` otherwise (`-0` included). A float is correctly rounded
-//! when its decimal has at most 15 significant digits and a power of ten within ±22 (every
-//! number an authorization server sends: `0.001`, `1.5`, `3600.0`); beyond that it is within
-//! a few units in the last place, as serde_json's default reader is. A number beyond `f64`
-//! makes the body unreadable, as it does for serde_json.
+//! when negative and in range, `f64` otherwise (`-0` included), and a float is the very `f64`
+//! serde_json's default reader makes: correctly rounded for every number an authorization
+//! server sends (`0.001`, `1.5`, `3600.0`: at most 15 significant digits, a power of ten
+//! within ±22), within a few units in the last place beyond. A number beyond `f64` makes the
+//! body unreadable, as it does for serde_json.
 
 use std::borrow::Cow;
 
@@ -360,52 +360,55 @@ const POW10: [f64; 309] = [
 
 /// The decimal `whole.fraction × 10^exponent` as a float; `None` when it is too large for
 /// one (serde_json's "number out of range").
+///
+/// Bit for bit what serde_json's default reader makes of it (without its `float_roundtrip`
+/// feature), so that a member kept in `extra` is the value serde_json would have kept: digits
+/// are taken while they fit a `u64`; past that, whole digits only move the exponent and
+/// fraction digits are dropped; then one multiplication or division by a power of ten.
 fn float(negative: bool, whole: &[u8], fraction: &[u8], exponent: i64) -> Option<f64> {
-    // The first 19 significant digits fit a u64; later ones only move the exponent (whole
-    // digits) or are dropped (fraction digits), far below a float's precision either way.
+    let push = |m: u64, b: u8| m.checked_mul(10)?.checked_add(u64::from(b - b'0'));
     let mut mantissa = 0u64;
-    let mut kept = 0;
     let mut scale = exponent;
-    for &b in whole {
-        if kept < 19 {
-            mantissa = mantissa * 10 + u64::from(b - b'0');
-            kept += usize::from(mantissa != 0);
-        } else {
-            scale = scale.saturating_add(1);
+    let mut digits = whole.iter();
+    for &b in digits.by_ref() {
+        match push(mantissa, b) {
+            Some(m) => mantissa = m,
+            None => {
+                scale = scale.saturating_add(1);
+                break;
+            }
         }
     }
+    let rest = i64::try_from(digits.len()).unwrap_or(i64::MAX);
+    scale = scale.saturating_add(rest);
     for &b in fraction {
-        if kept < 19 {
-            mantissa = mantissa * 10 + u64::from(b - b'0');
-            kept += usize::from(mantissa != 0);
-            scale = scale.saturating_sub(1);
-        }
+        let Some(m) = push(mantissa, b) else { break };
+        mantissa = m;
+        scale = scale.saturating_sub(1);
     }
+    // Above 2^53 this rounds, as serde_json's does.
     #[allow(clippy::cast_precision_loss)]
     let mut magnitude = mantissa as f64;
-    // Below this the result is zero whatever the 19 digits are (and the loop stays short).
-    if mantissa == 0 || scale < -700 {
-        magnitude = 0.0;
-    } else {
-        loop {
-            match usize::try_from(scale.unsigned_abs())
-                .ok()
-                .and_then(|s| POW10.get(s))
-            {
-                // With a mantissa under 2^53 and a power up to 10^22, both operands are
-                // exact and this one operation rounds once: the correctly rounded result.
-                Some(&power) if scale < 0 => magnitude /= power,
-                Some(&power) => magnitude *= power,
-                // At least 1 × 10^309.
-                None if scale > 0 => return None,
-                None => {
-                    magnitude /= 1e308;
-                    scale += 308;
-                    continue;
-                }
+    loop {
+        match usize::try_from(scale.unsigned_abs())
+            .ok()
+            .and_then(|s| POW10.get(s))
+        {
+            // With a mantissa under 2^53 and a power up to 10^22, both operands are exact
+            // and this one operation rounds once: the correctly rounded result.
+            Some(&power) if scale < 0 => magnitude /= power,
+            Some(&power) => magnitude *= power,
+            None if magnitude == 0.0 => {}
+            // At least 1 × 10^309.
+            None if scale > 0 => return None,
+            // Each step divides by 10^308, so a few reach zero, whatever the exponent.
+            None => {
+                magnitude /= 1e308;
+                scale += 308;
+                continue;
             }
-            break;
         }
+        break;
     }
     if !magnitude.is_finite() {
         return None;
@@ -480,6 +483,23 @@ mod tests {
     }
 
     #[test]
+    fn long_decimals_round_as_in_serde_json() {
+        // Found by the token_response fuzz target: 30 significant digits, where keeping a
+        // fixed 19 of them rounded one unit away from serde_json's result.
+        for text in [
+            r#"{"n":18446744073.222222222222222225}"#,
+            r#"{"n":18446744073709551619.0}"#,
+            r#"{"n":-123456789012345678901234567890e-40}"#,
+            r#"{"n":0.000000000000000000000000000001e-300}"#,
+        ] {
+            let ours = as_value(text).unwrap();
+            let theirs: Value = serde_json::from_str(text).unwrap();
+            let (a, b) = (ours["n"].as_f64().unwrap(), theirs["n"].as_f64().unwrap());
+            assert_eq!(a.to_bits(), b.to_bits(), "{text}: {a} against {b}");
+        }
+    }
+
+    #[test]
     fn only_one_object_and_nothing_after_it() {
         assert!(as_value(" \t\r\n{ } \n").is_some());
         for bad in [
@@ -550,23 +570,16 @@ mod tests {
             })
         }
 
-        /// Equal as JSON, floats within a few units in the last place.
+        /// Equal as JSON, floats bit for bit (the sign of a zero included).
         fn same(a: &Value, b: &Value) -> bool {
             match (a, b) {
                 (Value::Number(x), Value::Number(y)) => {
-                    if x.is_f64() != y.is_f64() || x.is_u64() != y.is_u64() {
-                        return false;
-                    }
-                    match (x.as_f64(), y.as_f64()) {
-                        (Some(p), Some(q)) if x.is_f64() => {
-                            p == q
-                                || (p - q).abs()
-                                    <= 4.0
-                                        * f64::EPSILON
-                                        * p.abs().max(q.abs()).max(f64::MIN_POSITIVE)
+                    x.is_u64() == y.is_u64()
+                        && x.is_i64() == y.is_i64()
+                        && match (x.is_f64(), x.as_f64(), y.as_f64()) {
+                            (true, Some(p), Some(q)) => p.to_bits() == q.to_bits(),
+                            _ => x == y,
                         }
-                        _ => x == y,
-                    }
                 }
                 (Value::Array(x), Value::Array(y)) => {
                     x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
@@ -595,6 +608,28 @@ mod tests {
                 prop_assert!(ours.is_some(), "refused {}", text);
                 let theirs: Value = serde_json::from_str(&text).unwrap();
                 prop_assert!(same(&ours.unwrap(), &theirs), "{}", text);
+            }
+
+            #[test]
+            fn numbers_read_bit_for_bit_as_serde_json_reads_them(
+                minus: bool,
+                whole in "0|[1-9][0-9]{0,40}",
+                fraction in proptest::option::of("[0-9]{1,40}"),
+                exponent in proptest::option::of("[eE][+-]?[0-9]{1,4}"),
+            ) {
+                let number = format!(
+                    "{}{whole}{}{}",
+                    if minus { "-" } else { "" },
+                    fraction.map(|f| format!(".{f}")).unwrap_or_default(),
+                    exponent.unwrap_or_default(),
+                );
+                let text = format!(r#"{{"n":{number}}}"#);
+                let ours = as_value(&text);
+                let theirs = serde_json::from_str::<Value>(&text).ok();
+                prop_assert_eq!(ours.is_some(), theirs.is_some(), "{}", text);
+                if let (Some(a), Some(b)) = (ours, theirs) {
+                    prop_assert!(same(&a, &b), "{}: {} against {}", text, a, b);
+                }
             }
 
             #[test]
