@@ -44,26 +44,17 @@ pub(crate) fn object(text: &str) -> Option<Members<'_>> {
         at: 0,
     };
     reader.skip_space();
-    reader.eat(b'{')?;
     // Enough for the answers servers send; a larger body grows it as a vector grows.
     let mut members = Vec::with_capacity(8);
-    reader.skip_space();
-    if reader.eat(b'}').is_none() {
-        loop {
-            reader.skip_space();
-            let name = reader.string()?;
-            reader.colon()?;
-            let value = if reader.peek()? == b'"' {
-                Member::Text(reader.string()?)
-            } else {
-                Member::Json(reader.value(2)?)
-            };
-            members.push((name, value));
-            if reader.object_ends()? {
-                break;
-            }
-        }
-    }
+    reader.members(|reader, name| {
+        let value = if reader.peek()? == b'"' {
+            Member::Text(reader.string()?)
+        } else {
+            Member::Json(reader.value(2)?)
+        };
+        members.push((name, value));
+        Some(())
+    })?;
     reader.skip_space();
     (reader.at == reader.bytes.len()).then_some(members)
 }
@@ -103,13 +94,34 @@ impl<'a> Reader<'a> {
         Some(())
     }
 
-    /// After a member: `true` at the closing brace, `false` at a comma (another must follow).
-    fn object_ends(&mut self) -> Option<bool> {
+    /// After a member or an item: `true` at `close`, `false` at a comma (another must follow).
+    fn ends(&mut self, close: u8) -> Option<bool> {
         self.skip_space();
         match self.next()? {
             b',' => Some(false),
-            b'}' => Some(true),
+            b if b == close => Some(true),
             _ => None,
+        }
+    }
+
+    /// An object, each member handed to `each` with its name, the reader at its value.
+    fn members(
+        &mut self,
+        mut each: impl FnMut(&mut Self, Cow<'a, str>) -> Option<()>,
+    ) -> Option<()> {
+        self.eat(b'{')?;
+        self.skip_space();
+        if self.eat(b'}').is_some() {
+            return Some(());
+        }
+        loop {
+            self.skip_space();
+            let name = self.string()?;
+            self.colon()?;
+            each(self, name)?;
+            if self.ends(b'}')? {
+                return Some(());
+            }
         }
     }
 
@@ -124,22 +136,13 @@ impl<'a> Reader<'a> {
         match self.peek()? {
             b'"' => Some(Value::String(self.string()?.into_owned())),
             b'{' if depth <= MAX_DEPTH => {
-                self.at += 1;
                 let mut map = Map::new();
-                self.skip_space();
-                if self.eat(b'}').is_some() {
-                    return Some(Value::Object(map));
-                }
-                loop {
-                    self.skip_space();
-                    let name = self.string()?.into_owned();
-                    self.colon()?;
+                self.members(|reader, name| {
                     // A repeated name: the last one stands, as in serde_json's map.
-                    map.insert(name, self.value(depth + 1)?);
-                    if self.object_ends()? {
-                        return Some(Value::Object(map));
-                    }
-                }
+                    map.insert(name.into_owned(), reader.value(depth + 1)?);
+                    Some(())
+                })?;
+                Some(Value::Object(map))
             }
             b'[' if depth <= MAX_DEPTH => {
                 self.at += 1;
@@ -151,11 +154,8 @@ impl<'a> Reader<'a> {
                 loop {
                     self.skip_space();
                     items.push(self.value(depth + 1)?);
-                    self.skip_space();
-                    match self.next()? {
-                        b',' => {}
-                        b']' => return Some(Value::Array(items)),
-                        _ => return None,
+                    if self.ends(b']')? {
+                        return Some(Value::Array(items));
                     }
                 }
             }
@@ -316,11 +316,14 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// `m` with the decimal digit `b` appended; `None` past `u64`.
+fn push_digit(m: u64, b: u8) -> Option<u64> {
+    m.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+}
+
 /// An integer as serde_json keeps it, or `None` when it needs a float.
 fn integer(negative: bool, digits: &[u8]) -> Option<Number> {
-    let magnitude = digits.iter().try_fold(0u64, |acc, &b| {
-        acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
-    })?;
+    let magnitude = digits.iter().try_fold(0, |acc, &b| push_digit(acc, b))?;
     if !negative {
         return Some(Number::from(magnitude));
     }
@@ -366,12 +369,11 @@ const POW10: [f64; 309] = [
 /// are taken while they fit a `u64`; past that, whole digits only move the exponent and
 /// fraction digits are dropped; then one multiplication or division by a power of ten.
 fn float(negative: bool, whole: &[u8], fraction: &[u8], exponent: i64) -> Option<f64> {
-    let push = |m: u64, b: u8| m.checked_mul(10)?.checked_add(u64::from(b - b'0'));
     let mut mantissa = 0u64;
     let mut scale = exponent;
     let mut digits = whole.iter();
     for &b in digits.by_ref() {
-        match push(mantissa, b) {
+        match push_digit(mantissa, b) {
             Some(m) => mantissa = m,
             None => {
                 scale = scale.saturating_add(1);
@@ -382,7 +384,9 @@ fn float(negative: bool, whole: &[u8], fraction: &[u8], exponent: i64) -> Option
     let rest = i64::try_from(digits.len()).unwrap_or(i64::MAX);
     scale = scale.saturating_add(rest);
     for &b in fraction {
-        let Some(m) = push(mantissa, b) else { break };
+        let Some(m) = push_digit(mantissa, b) else {
+            break;
+        };
         mantissa = m;
         scale = scale.saturating_sub(1);
     }
@@ -420,13 +424,9 @@ fn float(negative: bool, whole: &[u8], fraction: &[u8], exponent: i64) -> Option
 mod tests {
     use super::*;
 
+    /// The object as the flow ends up keeping it (a repeated name: the last one stands).
     fn as_value(text: &str) -> Option<Value> {
-        let members = object(text)?;
-        let mut map = Map::new();
-        for (name, value) in members {
-            map.insert(name.into_owned(), value.into_value());
-        }
-        Some(Value::Object(map))
+        crate::wire::parse_json(text.as_bytes()).map(|f| Value::Object(f.into_map()))
     }
 
     #[test]
