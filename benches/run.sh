@@ -60,7 +60,7 @@ callgrind_per_op() { # n, args...
 
 step "instructions: in-memory work"
 : > "$OUT/callgrind.tsv"
-for imp in device-grant oauth2 floor floor-http; do
+for imp in device-grant device-grant-http oauth2 floor floor-http; do
   for k in 2 10; do
     printf 'flow\t%s\tK=%s\t%s\n' "$imp" "$k" "$(callgrind_per_op 500 flow "$imp" "$k" 500)" >> "$OUT/callgrind.tsv"
   done
@@ -74,7 +74,7 @@ for what in device token pending; do
     done
   done
 done
-for imp in device-grant floor; do
+for imp in device-grant device-grant-http floor; do
   printf 'step\t%s\t\t%s\n' "$imp" "$(callgrind_per_op 1000 step "$imp" 1000)" >> "$OUT/callgrind.tsv"
 done
 

@@ -13,6 +13,8 @@ use device_grant_benches::canned::{self, Canned};
 use device_grant_benches::{core_flow, extractor, floor, oauth2_flow};
 
 const DG: &str = "device-grant";
+/// device-grant through `poll_output` and `handle_response`: `http` request and response values.
+const DG_HTTP: &str = "device-grant-http";
 const OAUTH2: &str = "oauth2";
 const FLOOR: &str = "floor";
 const EXTRACTOR: &str = "extractor";
@@ -133,6 +135,17 @@ fn poll_step(c: &mut Criterion) {
     let config = core_flow::config();
     let mut g = c.benchmark_group("poll_step");
     g.bench_function(DG, |b| {
+        let server = Canned::new(u32::MAX);
+        let (mut flow, _) =
+            core_flow::waiting(&config, Instant::now(), core_flow::LONG_LIVED_DEVICE_JSON);
+        b.iter_batched(
+            || (http::StatusCode::BAD_REQUEST, canned::PENDING_JSON.to_vec()),
+            |answer| core_flow::poll_step_lent(&mut flow, server.headers(), answer),
+            BatchSize::SmallInput,
+        );
+        assert!(!flow.is_done(), "the flow must still be polling");
+    });
+    g.bench_function(DG_HTTP, |b| {
         let (mut flow, _) =
             core_flow::waiting(&config, Instant::now(), core_flow::LONG_LIVED_DEVICE_JSON);
         b.iter_batched(
@@ -175,7 +188,12 @@ fn flow(c: &mut Criterion) {
     for pending in [2, 10] {
         let server = Canned::new(pending);
         let mut g = c.benchmark_group(format!("flow/K={pending}"));
-        g.bench_function(DG, |b| b.iter(|| core_flow::run(&config, &server, start)));
+        g.bench_function(DG, |b| {
+            b.iter(|| core_flow::run_lent(&config, &server, start))
+        });
+        g.bench_function(DG_HTTP, |b| {
+            b.iter(|| core_flow::run(&config, &server, start))
+        });
         g.bench_function(OAUTH2, |b| b.iter(|| oauth2_flow::run(&client, &server)));
         g.bench_function(FLOOR, |b| {
             b.iter(|| {

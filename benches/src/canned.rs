@@ -5,9 +5,10 @@
 
 use std::cell::Cell;
 
+use device_grant::Outgoing;
 use device_grant_sim::fixtures;
 use http::header::CONTENT_TYPE;
-use http::{HeaderValue, Request, Response};
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 
 /// Where the in-memory device authorization endpoint is.
 pub const DEVICE_URL: &str = "https://login.example.com/oauth2/device";
@@ -53,14 +54,20 @@ pub fn response(status: u16, content_type: &'static str, body: &[u8]) -> Respons
 pub struct Canned {
     pending: u32,
     polls: Cell<u32>,
+    /// The headers of every answer, built once and lent, as a server keeps the ones it
+    /// always sends.
+    headers: HeaderMap,
 }
 
 impl Canned {
     /// A server that answers `pending` polls with `authorization_pending`.
     pub fn new(pending: u32) -> Self {
+        let mut headers = HeaderMap::with_capacity(1);
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
         Canned {
             pending,
             polls: Cell::new(0),
+            headers,
         }
     }
 
@@ -86,6 +93,22 @@ impl Canned {
         } else {
             (200, TOKEN_JSON)
         }
+    }
+
+    /// Answers a lent request, routed by path like a real server: the status and the body in
+    /// a new `Vec`, as an HTTP client hands it over; the headers are [`Canned::headers`].
+    pub fn answer_lent(&self, request: &Outgoing<'_>) -> (StatusCode, Vec<u8>) {
+        debug_assert_eq!(request.method(), http::Method::POST);
+        let (status, body) = self.next(!request.uri().path().ends_with("/device"));
+        (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            body.to_vec(),
+        )
+    }
+
+    /// The headers of every answer: `Content-Type: application/json`.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
     }
 
     /// Answers one request, routed by path like a real server.

@@ -49,6 +49,32 @@ pub fn run(config: &Arc<Config>, server: &Canned, start: Instant) -> TokenRespon
     panic!("the flow did not finish")
 }
 
+/// [`run`] through the lent requests of [`Flow::poll_output_lent`] and the answers in parts
+/// of [`Flow::handle_answer`]: no `http::Request` or `http::Response` is built, as a driver
+/// over an HTTP client that takes and gives parts runs it.
+pub fn run_lent(config: &Arc<Config>, server: &Canned, start: Instant) -> TokenResponse {
+    let mut flow = Flow::device(Arc::clone(config), start);
+    let mut now = start;
+    for _ in 0..10_000 {
+        match flow.poll_output_lent() {
+            Output::Lent(id) => {
+                let request = flow.outgoing().expect("lent until answered");
+                let (status, body) = server.answer_lent(&request);
+                flow.handle_answer(id, status, server.headers(), &body, now)
+                    .expect("awaited");
+            }
+            Output::WaitUntil(at) => {
+                now = at;
+                flow.handle_timeout(at).expect("running");
+            }
+            Output::Event(event) => drop(std::hint::black_box(event)),
+            Output::Done(result) => return result.expect("a token"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    panic!("the flow did not finish")
+}
+
 /// A flow whose device authorization request is out.
 pub fn awaiting_authorization(config: &Arc<Config>, now: Instant) -> (Flow, RequestId) {
     let mut flow = Flow::device(Arc::clone(config), now);
@@ -99,6 +125,27 @@ pub fn poll_step(flow: &mut Flow, answer: Response<Vec<u8>>) -> Instant {
     at
 }
 
+/// [`poll_step`] through a lent request and an answer in parts; the answer's body comes in a
+/// new `Vec`, as an HTTP client hands it over, with `headers`.
+pub fn poll_step_lent(
+    flow: &mut Flow,
+    headers: &http::HeaderMap,
+    answer: (http::StatusCode, Vec<u8>),
+) -> Instant {
+    let Output::WaitUntil(at) = flow.poll_output_lent() else {
+        panic!("the flow is not waiting");
+    };
+    flow.handle_timeout(at).expect("running");
+    let Output::Lent(id) = flow.poll_output_lent() else {
+        panic!("no poll after the wait");
+    };
+    std::hint::black_box(flow.outgoing());
+    let (status, body) = answer;
+    flow.handle_answer(id, status, headers, &body, at)
+        .expect("awaited");
+    at
+}
+
 /// A device authorization answer with a lifetime of a year and a 1 ms interval, so that a
 /// flow stepped in a benchmark loop never expires.
 pub const LONG_LIVED_DEVICE_JSON: &[u8] = br#"{"device_code":"GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS","user_code":"WDJB-MJHT","verification_uri":"https://login.example.com/device","verification_uri_complete":"https://login.example.com/device?user_code=WDJB-MJHT","expires_in":31536000,"interval":0.001}"#;
@@ -138,6 +185,32 @@ mod tests {
         assert_eq!(token.refresh_token().unwrap().secret().len(), 39);
         // The answer came after three intervals of 5 s of virtual time.
         assert_eq!(token.received_at(), start + Duration::from_secs(15));
+    }
+
+    #[test]
+    fn lent_and_http_flows_end_with_the_same_token() {
+        let config = config();
+        let server = Canned::new(3);
+        let start = Instant::now();
+        let lent = run_lent(&config, &server, start);
+        let http = run(&config, &server, start);
+        assert_eq!(lent.access_token().secret(), http.access_token().secret());
+        assert_eq!(lent.received_at(), start + Duration::from_secs(20));
+        assert_eq!(lent.received_at(), http.received_at());
+    }
+
+    #[test]
+    fn lent_poll_steps_keep_the_flow_waiting() {
+        let config = config();
+        let server = Canned::new(u32::MAX);
+        let (mut flow, _) = waiting(&config, Instant::now(), LONG_LIVED_DEVICE_JSON);
+        for _ in 0..3 {
+            let answer = (http::StatusCode::BAD_REQUEST, canned::PENDING_JSON.to_vec());
+            poll_step_lent(&mut flow, server.headers(), answer);
+        }
+        assert!(!flow.is_done());
+        assert!(flow.outgoing().is_none(), "nothing is lent between polls");
+        assert!(matches!(flow.poll_output_lent(), Output::WaitUntil(_)));
     }
 
     #[test]

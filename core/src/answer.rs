@@ -130,10 +130,9 @@ pub(crate) fn classify<'a>(
     limit: usize,
 ) -> Answer<'a> {
     let code = status.as_u16();
-    // Looked up once: it picks the parser and goes into any report.
-    let content_type = headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
+    let headers = wire::Headers::read(headers);
+    // It picks the parser and goes into any report.
+    let content_type = headers.content_type;
     let invalid = |problem| {
         Answer::Invalid(InvalidResponse {
             endpoint,
@@ -158,7 +157,7 @@ pub(crate) fn classify<'a>(
                     .map_or(&*error, |(_, code)| code);
                 return Answer::Error {
                     code: ErrorCode::parse(meaning),
-                    retry_after: wire::retry_after(headers),
+                    retry_after: headers.retry_after(),
                     error: OAuthError {
                         endpoint,
                         status: code,
@@ -176,7 +175,7 @@ pub(crate) fn classify<'a>(
             } else if retryable(code) {
                 Answer::Retry {
                     status: code,
-                    retry_after: wire::retry_after(headers),
+                    retry_after: headers.retry_after(),
                     content_type,
                 }
             } else {
@@ -185,7 +184,7 @@ pub(crate) fn classify<'a>(
         }
         Err(_) if retryable(code) => Answer::Retry {
             status: code,
-            retry_after: wire::retry_after(headers),
+            retry_after: headers.retry_after(),
             content_type,
         },
         Err(problem) => invalid(problem),
@@ -195,13 +194,12 @@ pub(crate) fn classify<'a>(
 /// The `error` member, Google's quota answer `{"error_code": "rate_limit_exceeded"}`, or the
 /// profile's own error member: the first of these names that holds a non-empty string.
 fn take_error_code<'a>(fields: &mut Fields<'a>, own: &str) -> Option<Cow<'a, str>> {
-    let name = ["error", "error_code", own]
-        .into_iter()
-        .find(|name| matches!(fields.get(name), Some(Member::Text(s)) if !s.is_empty()))?;
-    match fields.remove(name) {
-        Some(Member::Text(code)) => Some(code),
-        _ => None,
-    }
+    ["error", "error_code", own].into_iter().find_map(|name| {
+        match fields.remove_if(name, |m| matches!(m, Member::Text(s) if !s.is_empty())) {
+            Some(Member::Text(code)) => Some(code),
+            _ => None,
+        }
+    })
 }
 
 #[cfg(test)]

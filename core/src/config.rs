@@ -58,6 +58,8 @@ pub struct Config {
     /// The headers of every POST the flow sends (`Accept`, `Content-Type`, and Basic
     /// credentials when configured), built once: each request takes a copy.
     pub(crate) post_headers: http::HeaderMap,
+    /// The headers of a GET (`Accept`), built once for the same reason.
+    pub(crate) get_headers: http::HeaderMap,
     pub(crate) device_endpoint: Option<(Url, http::Uri)>,
     pub(crate) token_endpoint: (Url, http::Uri),
     pub(crate) scopes: Vec<String>,
@@ -434,6 +436,7 @@ impl ConfigBuilder {
             client_id: self.client_id,
             auth: self.auth,
             post_headers,
+            get_headers: crate::request::get_headers(),
             device_endpoint,
             token_endpoint,
             scopes: self.scopes,

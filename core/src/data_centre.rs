@@ -10,7 +10,6 @@ use url::Url;
 use crate::answer::Answer;
 use crate::config::{Config, is_loopback};
 use crate::error::{Endpoint, ErrorResponse, FlowError, InvalidResponse, Problem, UriProblem};
-use crate::request;
 use crate::wire::Member;
 
 /// Zoho's accounts servers (PROVIDERS §15).
@@ -54,13 +53,12 @@ impl Lookup {
         }
     }
 
-    /// `GET {configured accounts server}/oauth/serverinfo`.
-    pub(crate) fn request(&self, config: &Config) -> http::Request<Vec<u8>> {
+    /// The target of `GET {configured accounts server}/oauth/serverinfo`.
+    pub(crate) fn target(&self, config: &Config) -> http::Uri {
         let configured = &config.token_endpoint.0;
         let origin = configured.origin().ascii_serialization();
-        let uri = http::Uri::try_from(format!("{origin}/oauth/serverinfo"))
-            .unwrap_or_else(|_| config.token_endpoint.1.clone());
-        request::get(uri)
+        http::Uri::try_from(format!("{origin}/oauth/serverinfo"))
+            .unwrap_or_else(|_| config.token_endpoint.1.clone())
     }
 
     /// The poll target in the data centre the server info names.

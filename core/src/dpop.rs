@@ -249,17 +249,21 @@ impl Session {
         config: &DpopConfig,
         request: &mut Request<Vec<u8>>,
     ) -> Result<(), DpopError> {
-        let jws = proof(
-            &*config.signer,
-            request.method(),
-            request.uri(),
-            self.nonce.as_deref(),
-            None,
-        )?;
-        let value = HeaderValue::try_from(jws)
-            .map_err(|_| DpopError::Signer("the proof is not a valid header value".into()))?;
+        let value = self.header(config, request.method(), request.uri())?;
         request.headers_mut().insert(DPOP, value);
         Ok(())
+    }
+
+    /// A fresh proof for a request of `method` to `uri`, as the value of its `DPoP` header.
+    pub(crate) fn header(
+        &self,
+        config: &DpopConfig,
+        method: &Method,
+        uri: &http::Uri,
+    ) -> Result<HeaderValue, DpopError> {
+        let jws = proof(&*config.signer, method, uri, self.nonce.as_deref(), None)?;
+        HeaderValue::try_from(jws)
+            .map_err(|_| DpopError::Signer("the proof is not a valid header value".into()))
     }
 
     /// Reads an answer: keeps any `DPoP-Nonce`, and says whether the request is to be sent

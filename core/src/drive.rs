@@ -310,7 +310,7 @@ impl<E> Driver<E> {
                         },
                     }));
                 }
-                Output::AwaitResponse(id) => {
+                Output::AwaitResponse(id) | Output::Lent(id) => {
                     return Step::Done(Err(RunError::Internal(format!(
                         "the flow waits for request {} although it was answered",
                         id.get()

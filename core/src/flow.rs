@@ -19,6 +19,7 @@ use crate::error::ErrorResponse;
 use crate::error::{
     ConfigError, Endpoint, FlowError, InvalidResponse, Problem, TransportErrorKind, UsageError,
 };
+use crate::outgoing::{Lent, Once, Outgoing};
 use crate::request::{self, Prepared};
 use crate::request_id::RequestId;
 use crate::secret::{DeviceCode, RefreshToken};
@@ -38,6 +39,10 @@ pub enum Output {
         /// A form POST, ready to send. Do not follow redirects for it.
         request: http::Request<Vec<u8>>,
     },
+    /// Only from [`Flow::poll_output_lent`]: a request to send, lent by [`Flow::outgoing`].
+    /// Hand its answer to [`Flow::handle_answer`] (or [`Flow::handle_response`]), or its
+    /// failure to [`Flow::handle_transport_error`].
+    Lent(RequestId),
     /// Something to tell the user or log.
     Event(Event),
     /// Nothing to do until this instant: then call [`Flow::handle_timeout`]. Always later than
@@ -60,6 +65,7 @@ impl std::fmt::Debug for Output {
                 .field("method", request.method())
                 .field("uri", request.uri())
                 .finish_non_exhaustive(),
+            Output::Lent(id) => f.debug_tuple("Lent").field(id).finish(),
             Output::Event(e) => f.debug_tuple("Event").field(e).finish(),
             Output::WaitUntil(at) => f.debug_tuple("WaitUntil").field(at).finish(),
             Output::AwaitResponse(id) => f.debug_tuple("AwaitResponse").field(id).finish(),
@@ -166,6 +172,11 @@ pub struct Flow {
     /// DPoP's nonce and retry bookkeeping, when proofs are sent. Boxed, as most flows send
     /// none.
     pub(crate) dpop: Option<Box<dpop::Session>>,
+    /// What a lent request needs beyond the state (see [`Flow::poll_output_lent`]). Boxed,
+    /// and `None` for a lent poll without DPoP.
+    pub(crate) lent: Option<Box<Lent>>,
+    /// Whether the request out was lent rather than given out.
+    pub(crate) lending: bool,
 }
 
 // One state per flow; boxing `Polling` would cost an allocation for nothing.
@@ -232,6 +243,13 @@ impl std::fmt::Debug for Polling {
     }
 }
 
+/// What [`Flow::ready`] decided to send.
+enum Ready {
+    Once(Once),
+    /// The poll the polling state keeps.
+    Poll,
+}
+
 /// The next state after an ended flow.
 fn done(result: Result<TokenResponse, FlowError>) -> State {
     State::Done(Box::new(result))
@@ -262,6 +280,8 @@ impl Flow {
             events: Vec::new(),
             dpop,
             state,
+            lent: None,
+            lending: false,
         }
     }
 
@@ -306,72 +326,205 @@ impl Flow {
     /// The next thing to do. Events come first, in order; then a request to send, a time to
     /// wait for, a request to wait on, or the result.
     pub fn poll_output(&mut self) -> Output {
+        let (id, ready) = match self.ready() {
+            Ok(ready) => ready,
+            Err(output) => return output,
+        };
+        let config = &self.config;
+        let mut request = match ready {
+            Ready::Once(Once::Post(prepared)) => request::into_post(config, prepared),
+            Ready::Once(Once::Get(uri)) => request::get(config, uri),
+            Ready::Poll => match &self.state {
+                State::Polling(p) => request::post(config, &p.request),
+                _ => return self.finish(Err(FlowError::Internal)),
+            },
+        };
+        if let (Some(session), Some(config)) = (&self.dpop, &self.config.dpop)
+            && let Err(e) = session.attach(config, &mut request)
+        {
+            return self.finish(Err(FlowError::Dpop(e)));
+        }
+        Output::Send { id, request }
+    }
+
+    /// [`Flow::poll_output`], except that a request to send stays in the flow: it returns
+    /// [`Output::Lent`] where `poll_output` returns [`Output::Send`], and [`Flow::outgoing`]
+    /// lends the request's parts until its answer or failure is handed in. No request value is
+    /// built, and a poll's body is not copied: the way for HTTP clients that take parts, and
+    /// for in-memory transports.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use device_grant::{Config, Flow, Output};
+    ///
+    /// let config = Config::builder("my-client")
+    ///     .device_endpoint("https://login.example.com/device")
+    ///     .token_endpoint("https://login.example.com/token")
+    ///     .build()?;
+    /// let mut flow = Flow::device(config, Instant::now());
+    /// let Output::Lent(id) = flow.poll_output_lent() else { panic!("a request first") };
+    /// let request = flow.outgoing().expect("lent until answered");
+    /// assert_eq!(request.id(), id);
+    /// assert_eq!(request.method(), http::Method::POST);
+    /// assert_eq!(request.uri(), "https://login.example.com/device");
+    /// assert_eq!(request.body(), b"client_id=my-client");
+    /// # Ok::<(), device_grant::ConfigError>(())
+    /// ```
+    pub fn poll_output_lent(&mut self) -> Output {
+        let (id, ready) = match self.ready() {
+            Ok(ready) => ready,
+            Err(output) => return output,
+        };
+        let once = match ready {
+            Ready::Once(once) => Some(once),
+            Ready::Poll => None,
+        };
+        let proof = match (&self.dpop, &self.config.dpop) {
+            (Some(session), Some(config)) => {
+                let (get, uri, _, _) = match self.lendable(once.as_ref()) {
+                    Some(parts) => parts,
+                    None => return self.finish(Err(FlowError::Internal)),
+                };
+                let method = if get {
+                    http::Method::GET
+                } else {
+                    http::Method::POST
+                };
+                match session.header(config, &method, uri) {
+                    Ok(proof) => Some(proof),
+                    Err(e) => return self.finish(Err(FlowError::Dpop(e))),
+                }
+            }
+            _ => None,
+        };
+        self.lent = if once.is_some() || proof.is_some() {
+            Some(Box::new(Lent { once, proof }))
+        } else {
+            None
+        };
+        self.lending = true;
+        Output::Lent(id)
+    }
+
+    /// The request [`Flow::poll_output_lent`] made ready, until its answer or failure is
+    /// handed in (or the flow is cancelled); `None` otherwise, and for requests given out
+    /// by [`Flow::poll_output`].
+    #[must_use]
+    pub fn outgoing(&self) -> Option<Outgoing<'_>> {
+        if !self.lending {
+            return None;
+        }
+        let id = self.in_flight()?;
+        let lent = self.lent.as_deref();
+        let (get, uri, headers, body) = self.lendable(lent.and_then(|l| l.once.as_ref()))?;
+        Some(Outgoing {
+            id,
+            get,
+            uri,
+            headers,
+            proof: lent.and_then(|l| l.proof.as_ref()),
+            body,
+        })
+    }
+
+    /// A request's method (`true` for GET), target, headers and body: the one sent once, or
+    /// else the poll the polling state keeps.
+    fn lendable<'a>(
+        &'a self,
+        once: Option<&'a Once>,
+    ) -> Option<(bool, &'a http::Uri, &'a http::HeaderMap, &'a [u8])> {
+        let config = &*self.config;
+        match once {
+            Some(Once::Post(p)) => Some((false, &p.uri, &config.post_headers, &p.body)),
+            Some(Once::Get(uri)) => Some((true, uri, &config.get_headers, &[])),
+            None => match &self.state {
+                State::Polling(p) => {
+                    Some((false, &p.request.uri, &config.post_headers, &p.request.body))
+                }
+                _ => None,
+            },
+        }
+    }
+
+    /// The request out, if any.
+    fn in_flight(&self) -> Option<RequestId> {
+        match &self.state {
+            State::Authorize(a) => a.in_flight,
+            State::Refresh(_, out) => *out,
+            State::Polling(p) => p.in_flight,
+            State::Done(_) | State::Transition => None,
+        }
+    }
+
+    /// What to send next, or what to return instead; the state then has the request out.
+    // Inlined into its two callers: a call would copy the large `Output` it may return and
+    // cost a frame on every step (measured, see BENCHMARKS.md). The `Output` is what the
+    // callers return, so it is not boxed.
+    #[inline(always)]
+    #[allow(clippy::result_large_err)]
+    fn ready(&mut self) -> Result<(RequestId, Ready), Output> {
         if !self.events.is_empty() {
             let event = self.events.remove(0);
             if self.events.is_empty() {
                 // A pending flow keeps no spare capacity around.
                 self.events = Vec::new();
             }
-            return Output::Event(event);
+            return Err(Output::Event(event));
         }
         let now = self.now;
         let id = self.next_id;
         let config = &self.config;
-        let send = match &mut self.state {
-            State::Done(result) => return Output::Done((**result).clone()),
-            State::Transition => return self.finish(Err(FlowError::Internal)),
+        let ready = match &mut self.state {
+            State::Done(result) => return Err(Output::Done((**result).clone())),
+            State::Transition => return Err(self.finish(Err(FlowError::Internal))),
             State::Authorize(Authorize {
                 in_flight: Some(id),
                 ..
             })
             | State::Refresh(_, Some(id)) => {
-                return Output::AwaitResponse(*id);
+                return Err(Output::AwaitResponse(*id));
             }
             State::Authorize(a) => match &config.device_endpoint {
                 Some(_) if a.next_at.is_some_and(|at| now < at) => {
-                    return Output::WaitUntil(a.next_at.unwrap_or(now));
+                    return Err(Output::WaitUntil(a.next_at.unwrap_or(now)));
                 }
                 Some((_, uri)) => {
                     a.in_flight = Some(id);
                     a.attempts += 1;
                     a.next_at = None;
-                    request::device_authorization(config, uri)
+                    Ready::Once(Once::Post(request::device_authorization(config, uri)))
                 }
                 None => {
-                    return self.finish(Err(FlowError::Config(ConfigError::MissingDeviceEndpoint)));
+                    return Err(
+                        self.finish(Err(FlowError::Config(ConfigError::MissingDeviceEndpoint)))
+                    );
                 }
             },
             State::Refresh(token, in_flight) => {
                 *in_flight = Some(id);
-                request::into_post(config, request::refresh(config, token))
+                Ready::Once(Once::Post(request::refresh(config, token)))
             }
             State::Polling(p) => {
                 if let Some(id) = p.in_flight {
-                    return Output::AwaitResponse(id);
+                    return Err(Output::AwaitResponse(id));
                 }
                 if now >= p.deadline {
-                    return self.finish(Err(FlowError::Expired(None)));
+                    return Err(self.finish(Err(FlowError::Expired(None))));
                 }
                 if let Some(lookup) = &p.lookup {
                     // Asked at once: it is not a poll, and the next poll needs its answer.
                     p.in_flight = Some(id);
-                    lookup.request(config)
+                    Ready::Once(Once::Get(lookup.target(config)))
                 } else if now < p.next_at {
-                    return Output::WaitUntil(p.next_at.min(p.deadline));
+                    return Err(Output::WaitUntil(p.next_at.min(p.deadline)));
                 } else {
                     p.in_flight = Some(id);
-                    request::post(config, &p.request)
+                    Ready::Poll
                 }
             }
         };
         self.next_id = id.next();
-        let mut send = send;
-        if let (Some(session), Some(config)) = (&self.dpop, &self.config.dpop)
-            && let Err(e) = session.attach(config, &mut send)
-        {
-            return self.finish(Err(FlowError::Dpop(e)));
-        }
-        Output::Send { id, request: send }
+        Ok((id, ready))
     }
 
     /// Hands in the answer to request `id`, whatever its status. Pass the body as read, at
@@ -382,10 +535,25 @@ impl Flow {
         response: Response<B>,
         now: Instant,
     ) -> Result<(), UsageError> {
+        let (parts, body) = response.into_parts();
+        self.handle_answer(id, parts.status, &parts.headers, body.as_ref(), now)
+    }
+
+    /// [`Flow::handle_response`] with the answer in parts, for HTTP clients that do not hand
+    /// over an `http::Response`: the status, the headers, and the body as read, at most
+    /// [`Flow::body_limit`] + 1 bytes.
+    pub fn handle_answer(
+        &mut self,
+        id: RequestId,
+        status: http::StatusCode,
+        headers: &http::HeaderMap,
+        body: &[u8],
+        now: Instant,
+    ) -> Result<(), UsageError> {
         self.expect(id)?;
+        self.end_lending();
         self.tick(now);
         let now = self.now;
-        let (parts, body) = response.into_parts();
         let endpoint = match &self.state {
             State::Authorize(_) => Endpoint::DeviceAuthorization,
             State::Polling(p) if p.lookup.is_some() => Endpoint::ServerInfo,
@@ -395,13 +563,13 @@ impl Flow {
         let answer = answer::classify(
             shape,
             endpoint,
-            parts.status,
-            &parts.headers,
-            body.as_ref(),
+            status,
+            headers,
+            body,
             self.config.body_limit,
         );
         if let Some(session) = &mut self.dpop
-            && session.answered(&parts.headers, &answer)
+            && session.answered(headers, &answer)
         {
             // RFC 9449 §8: the same request again, now, with the nonce; not a poll.
             match &mut self.state {
@@ -410,6 +578,21 @@ impl Flow {
                 State::Polling(p) => p.in_flight = None,
                 State::Done(_) | State::Transition => {}
             }
+            return Ok(());
+        }
+        // The answer nearly every poll gets changes two fields of the state: done in place,
+        // without moving the state out and back.
+        if let (
+            State::Polling(p),
+            Answer::Error {
+                code: ErrorCode::AuthorizationPending,
+                retry_after,
+                ..
+            },
+        ) = (&mut self.state, &answer)
+            && p.lookup.is_none()
+        {
+            still_pending(p, *retry_after, now);
             return Ok(());
         }
         self.transition(|flow, state| match state {
@@ -437,6 +620,7 @@ impl Flow {
         now: Instant,
     ) -> Result<(), UsageError> {
         self.expect(id)?;
+        self.end_lending();
         self.tick(now);
         let now = self.now;
         self.transition(|flow, state| match state {
@@ -495,6 +679,7 @@ impl Flow {
     /// every queued output: the next [`Flow::poll_output`] is the `Done`. An answer to a
     /// request still out is then refused with [`UsageError::Finished`].
     pub fn cancel(&mut self) {
+        self.end_lending();
         if !self.is_done() {
             // DESIGN rule 12: nothing queued survives, not even a UserCode not yet shown.
             self.events = Vec::new();
@@ -507,6 +692,12 @@ impl Flow {
     fn transition(&mut self, next: impl FnOnce(&mut Flow, State) -> State) {
         let state = std::mem::replace(&mut self.state, State::Transition);
         self.state = next(self, state);
+    }
+
+    /// The lent request is answered or abandoned: what it kept goes.
+    fn end_lending(&mut self) {
+        self.lending = false;
+        self.lent = None;
     }
 
     fn tick(&mut self, now: Instant) {
@@ -691,11 +882,7 @@ impl Flow {
         };
         match error {
             (ErrorCode::AuthorizationPending, _, retry_after) => {
-                p.failures = 0;
-                // Counted from the answer, not the request: spacing between arrivals at
-                // the server then never falls below the interval.
-                let wait = p.interval.max(retry_after.unwrap_or_default());
-                p.next_at = now.checked_add(wait).unwrap_or(p.deadline);
+                still_pending(&mut p, retry_after, now);
                 State::Polling(p)
             }
             (ErrorCode::SlowDown, e, retry_after) => {
@@ -853,6 +1040,17 @@ impl Flow {
         p.next_at = now.checked_add(delay).unwrap_or(p.deadline);
         self.events.push(Event::BackOff { delay, cause });
     }
+}
+
+/// `authorization_pending`: the next poll after the interval, or after the server's
+/// `Retry-After` when that is longer.
+fn still_pending(p: &mut Polling, retry_after: Option<Duration>, now: Instant) {
+    p.in_flight = None;
+    p.failures = 0;
+    // Counted from the answer, not the request: spacing between arrivals at the server then
+    // never falls below the interval.
+    let wait = p.interval.max(retry_after.unwrap_or_default());
+    p.next_at = now.checked_add(wait).unwrap_or(p.deadline);
 }
 
 fn invalid(

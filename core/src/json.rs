@@ -25,9 +25,6 @@ use crate::wire::Member;
 /// it bounds the reader's recursion on a hostile body.
 const MAX_DEPTH: usize = 127;
 
-/// The members of the object that is the whole of `text`, in order, repeats kept.
-pub(crate) type Members<'a> = Vec<(Cow<'a, str>, Member<'a>)>;
-
 /// The compact JSON text of `value`. `Value`'s `Display` would do, but it can also print
 /// itself indented, and every program calling it carries that second printer.
 pub(crate) fn text(value: &Value) -> String {
@@ -35,6 +32,9 @@ pub(crate) fn text(value: &Value) -> String {
     // only sink.
     serde_json::to_string(value).unwrap_or_default()
 }
+
+/// The members of the object that is the whole of `text`, in order, repeats kept.
+pub(crate) type Members<'a> = Vec<(Cow<'a, str>, Member<'a>)>;
 
 /// Reads `text` as one JSON object; `None` when it is anything else or not JSON at all.
 pub(crate) fn object(text: &str) -> Option<Members<'_>> {
@@ -199,26 +199,34 @@ impl<'a> Reader<'a> {
 
     /// Past the characters a string holds as they are.
     fn skip_plain(&mut self) {
-        // Eight bytes at a time while none of them is a quote, a backslash or a control
-        // character: tokens and codes are long runs of plain bytes.
+        // Eight bytes at a time: one word test finds a quote, a backslash or a control
+        // character, and the lowest flagged byte is the first of them (the tests can flag
+        // bytes after a true find, never before one). Tokens and codes are long plain runs.
         const ONES: u64 = u64::from_ne_bytes([1; 8]);
         const HIGH: u64 = ONES << 7;
         let any_zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
-        while let Some(chunk) = self.bytes[self.at..].first_chunk::<8>() {
-            let w = u64::from_ne_bytes(*chunk);
+        loop {
+            let rest = &self.bytes[self.at..];
+            let (w, len) = match rest.first_chunk::<8>() {
+                Some(chunk) => (u64::from_le_bytes(*chunk), 8),
+                None => {
+                    // The last few bytes, padded with a byte that stops nothing.
+                    let mut padded = [b'a'; 8];
+                    padded[..rest.len()].copy_from_slice(rest);
+                    (u64::from_le_bytes(padded), rest.len())
+                }
+            };
             let stop = any_zero(w ^ (ONES * u64::from(b'"')))
                 | any_zero(w ^ (ONES * u64::from(b'\\')))
                 | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
             if stop != 0 {
-                break;
+                self.at += (stop.trailing_zeros() / 8) as usize;
+                return;
             }
-            self.at += 8;
-        }
-        while let Some(b) = self.peek() {
-            if b == b'"' || b == b'\\' || b < 0x20 {
-                break;
+            self.at += len;
+            if len < 8 {
+                return;
             }
-            self.at += 1;
         }
     }
 

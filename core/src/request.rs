@@ -204,7 +204,7 @@ const KEPT: [bool; 256] = {
 };
 
 /// The device authorization request (RFC 8628 §3.1).
-pub(crate) fn device_authorization(config: &Config, uri: &http::Uri) -> Request<Vec<u8>> {
+pub(crate) fn device_authorization(config: &Config, uri: &http::Uri) -> Prepared {
     let shape = config.profile.shape();
     let mut params = Params::new(config);
     if let Some(response_type) = shape.device_response_type {
@@ -223,7 +223,7 @@ pub(crate) fn device_authorization(config: &Config, uri: &http::Uri) -> Request<
         params.pair("dpop_jkt", &dpop.thumbprint);
     }
     params.resource(config).extra(&config.device_params);
-    into_post(config, params.finish(uri))
+    params.finish(uri)
 }
 
 /// Every poll of one flow, built once (RFC 8628 §3.4).
@@ -290,13 +290,18 @@ pub(crate) fn post_headers(shape: &Shape, basic: Option<HeaderValue>) -> HeaderM
     headers
 }
 
-/// A GET of `uri` for JSON (Zoho's `/oauth/serverinfo`).
-pub(crate) fn get(uri: http::Uri) -> Request<Vec<u8>> {
+/// The headers of a GET for JSON (Zoho's `/oauth/serverinfo`).
+pub(crate) fn get_headers() -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(1);
+    headers.insert(ACCEPT, HeaderValue::from_static(JSON));
+    headers
+}
+
+/// A GET of `uri` for JSON.
+pub(crate) fn get(config: &Config, uri: http::Uri) -> Request<Vec<u8>> {
     let mut request = Request::new(Vec::new());
     *request.uri_mut() = uri;
-    request
-        .headers_mut()
-        .insert(ACCEPT, HeaderValue::from_static(JSON));
+    *request.headers_mut() = config.get_headers.clone();
     request
 }
 

@@ -9,7 +9,8 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use http::HeaderMap;
-use http::header::{DATE, RETRY_AFTER};
+use http::HeaderValue;
+use http::header::{CONTENT_TYPE, DATE, RETRY_AFTER};
 use serde_json::{Map, Value};
 
 use crate::error::Problem;
@@ -86,7 +87,19 @@ impl<'a> Fields<'a> {
 
     /// Takes the member out, with every repetition of its name.
     pub(crate) fn remove(&mut self, name: &str) -> Option<Member<'a>> {
+        self.remove_if(name, |_| true)
+    }
+
+    /// [`Fields::remove`] when the member is `wanted`; otherwise it stays. One search.
+    pub(crate) fn remove_if(
+        &mut self,
+        name: &str,
+        wanted: impl FnOnce(&Member<'a>) -> bool,
+    ) -> Option<Member<'a>> {
         let at = self.position(name)?;
+        if !wanted(&self.pairs[at].1) {
+            return None;
+        }
         let (_, value) = self.pairs.remove(at);
         // Repetitions are rare: look for one before paying for a second pass that moves.
         if self.pairs.iter().any(|(k, _)| k == name) {
@@ -135,8 +148,8 @@ fn declared_format(content_type: Option<&str>) -> Format {
     let Some(value) = content_type else {
         return Format::Unknown;
     };
-    // What nearly every answer says, before any splitting.
-    if value.eq_ignore_ascii_case("application/json") {
+    // What nearly every answer says, before any splitting; as it is usually spelt first.
+    if value == "application/json" || value.eq_ignore_ascii_case("application/json") {
         return Format::Json;
     }
     let media = value
@@ -182,23 +195,22 @@ pub(crate) fn parse_body<'a>(
     content_type: Option<&str>,
     body: &'a [u8],
 ) -> Result<Fields<'a>, Problem> {
-    let declared = declared_format(content_type);
-    let sniffed = sniff(body);
-    let order = match (declared, sniffed) {
-        (Format::Unknown, s) => [s, Format::Unknown],
-        (d, s) if d == s => [d, Format::Unknown],
-        // The header lies (a JSON body labelled as a form or the other way round): try both.
-        (d, s) => [d, s],
+    let parse = |format| match format {
+        Format::Json => parse_json(body),
+        Format::Form => parse_form(body),
+        Format::Unknown => None,
     };
-    for format in order {
-        let parsed = match format {
-            Format::Json => parse_json(body),
-            Format::Form => parse_form(body),
-            Format::Unknown => None,
-        };
-        if let Some(fields) = parsed {
-            return Ok(fields);
-        }
+    let declared = declared_format(content_type);
+    if let Some(fields) = parse(declared) {
+        return Ok(fields);
+    }
+    // The header lies (a JSON body labelled as a form or the other way round) or says
+    // nothing: the bytes decide, looked at only now.
+    let sniffed = sniff(body);
+    if sniffed != declared
+        && let Some(fields) = parse(sniffed)
+    {
+        return Ok(fields);
     }
     Err(Problem::Unreadable {
         looked_like: looked_like(body),
@@ -346,14 +358,51 @@ fn decimal_seconds(s: &str) -> Option<Duration> {
 /// HTTP-date (any of the three formats) is measured against the response's own `Date`
 /// header, so no wall clock is needed; without a readable `Date` header it is ignored and
 /// the usual back-off applies.
-pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+fn retry_after(value: Option<&HeaderValue>, date: Option<&HeaderValue>) -> Option<Duration> {
+    let value = value?.to_str().ok()?.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
     let at = parse_http_date(value)?;
-    let date = parse_http_date(headers.get(DATE)?.to_str().ok()?.trim())?;
+    let date = parse_http_date(date?.to_str().ok()?.trim())?;
     Some(Duration::from_secs(at.saturating_sub(date)))
+}
+
+/// The headers of an answer the flow reads, each the first of its name, found in one walk
+/// over the map: an answer usually has few headers, and comparing a standard name costs less
+/// than hashing it for a lookup per name.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Headers<'a> {
+    /// `Content-Type`, when it is visible ASCII.
+    pub(crate) content_type: Option<&'a str>,
+    retry_after: Option<&'a HeaderValue>,
+    date: Option<&'a HeaderValue>,
+}
+
+impl<'a> Headers<'a> {
+    pub(crate) fn read(map: &'a HeaderMap) -> Headers<'a> {
+        let mut content_type = None;
+        let mut heads = Headers::default();
+        for (name, value) in map {
+            let slot = if name == CONTENT_TYPE {
+                &mut content_type
+            } else if name == RETRY_AFTER {
+                &mut heads.retry_after
+            } else if name == DATE {
+                &mut heads.date
+            } else {
+                continue;
+            };
+            slot.get_or_insert(value);
+        }
+        heads.content_type = content_type.and_then(|v| v.to_str().ok());
+        heads
+    }
+
+    /// `Retry-After` as a delay (see [`retry_after`]).
+    pub(crate) fn retry_after(&self) -> Option<Duration> {
+        retry_after(self.retry_after, self.date)
+    }
 }
 
 /// Parses an HTTP-date (RFC 9110 §5.6.7) into seconds since the Unix epoch, in any of the
@@ -662,25 +711,35 @@ mod tests {
     #[test]
     fn retry_after_seconds_and_dates() {
         let mut h = HeaderMap::new();
-        assert_eq!(retry_after(&h), None);
+        assert_eq!(Headers::read(&h).retry_after(), None);
         h.insert(RETRY_AFTER, HeaderValue::from_static("7"));
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+        assert_eq!(
+            Headers::read(&h).retry_after(),
+            Some(Duration::from_secs(7))
+        );
         h.insert(
             RETRY_AFTER,
             HeaderValue::from_static("Sun, 06 Nov 1994 08:50:07 GMT"),
         );
-        assert_eq!(retry_after(&h), None, "an HTTP-date needs the Date header");
+        assert_eq!(
+            Headers::read(&h).retry_after(),
+            None,
+            "an HTTP-date needs the Date header"
+        );
         h.insert(
             DATE,
             HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
         );
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(30)));
+        assert_eq!(
+            Headers::read(&h).retry_after(),
+            Some(Duration::from_secs(30))
+        );
         h.insert(
             RETRY_AFTER,
             HeaderValue::from_static("Sun, 06 Nov 1994 08:00:00 GMT"),
         );
-        assert_eq!(retry_after(&h), Some(Duration::ZERO));
+        assert_eq!(Headers::read(&h).retry_after(), Some(Duration::ZERO));
         h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
-        assert_eq!(retry_after(&h), None);
+        assert_eq!(Headers::read(&h).retry_after(), None);
     }
 }

@@ -2,9 +2,9 @@
 //! `measured_section` is counted, see `device_grant_benches::measured`) and its CPU time.
 //!
 //! ```text
-//! measure flow  <device-grant|oauth2|floor|floor-http> <pending polls> <n>
+//! measure flow  <device-grant|device-grant-http|oauth2|floor|floor-http> <pending polls> <n>
 //! measure parse <device-grant|oauth2|extractor> <device|token|pending> <json|form> <n>
-//! measure step  <device-grant|floor> <n>
+//! measure step  <device-grant|device-grant-http|floor> <n>
 //! measure loopback <implementation> <pending polls> <n> <device URL> <token URL> <client id>
 //! ```
 //!
@@ -40,6 +40,15 @@ fn flows(imp: &str, pending: u32, n: u64) {
     let server = Canned::new(pending);
     match imp {
         "device-grant" => {
+            let config = core_flow::config();
+            let start = Instant::now();
+            for _ in 0..n {
+                measured_section(|| drop(core_flow::run_lent(&config, &server, start)));
+            }
+        }
+        // The same flow through `poll_output` and `handle_response`: an `http::Request` out
+        // and an `http::Response` in.
+        "device-grant-http" => {
             let config = core_flow::config();
             let start = Instant::now();
             for _ in 0..n {
@@ -174,6 +183,17 @@ fn parses(imp: &str, what: &str, format: &str, n: u64) {
 fn steps(imp: &str, n: u64) {
     match imp {
         "device-grant" => {
+            let config = core_flow::config();
+            let server = Canned::new(u32::MAX);
+            let (mut flow, _) =
+                core_flow::waiting(&config, Instant::now(), core_flow::LONG_LIVED_DEVICE_JSON);
+            for _ in 0..n {
+                let answer = (http::StatusCode::BAD_REQUEST, canned::PENDING_JSON.to_vec());
+                measured_section(|| core_flow::poll_step_lent(&mut flow, server.headers(), answer));
+            }
+            assert!(!flow.is_done());
+        }
+        "device-grant-http" => {
             let config = core_flow::config();
             let (mut flow, _) =
                 core_flow::waiting(&config, Instant::now(), core_flow::LONG_LIVED_DEVICE_JSON);
