@@ -365,7 +365,7 @@ impl Flow {
     /// let Output::Lent(id) = flow.poll_output_lent() else { panic!("a request first") };
     /// let request = flow.outgoing().expect("lent until answered");
     /// assert_eq!(request.id(), id);
-    /// assert_eq!(request.method(), http::Method::POST);
+    /// assert_eq!(request.method(), device_grant::http::Method::POST);
     /// assert_eq!(request.uri(), "https://login.example.com/device");
     /// assert_eq!(request.body(), b"client_id=my-client");
     /// # Ok::<(), device_grant::ConfigError>(())
