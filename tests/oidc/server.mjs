@@ -14,6 +14,7 @@
 // See README.md.
 
 import * as crypto from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import * as http from 'node:http';
 
 // oidc-provider prints its notices with console.info (stdout). stdout is
@@ -70,9 +71,15 @@ const clients = [
   },
 ];
 
-// Fresh signing key per run (instead of oidc-provider's built-in dev keys).
-const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-const signingJwk = { ...privateKey.export({ format: 'jwk' }), kid: 'test-rs256', use: 'sig', alg: 'RS256' };
+// The ID-token signing key: a test key made once for this harness (signing-key.json),
+// instead of oidc-provider's built-in dev keys. It used to be generated at every start, but
+// Node 20 can deadlock there: when a garbage collection runs inside
+// `KeyObject.export({ format: 'jwk' })`, it destroys the finished key-generation job, whose
+// destructor takes the key's mutex that the export holds (seen as a hung server that never
+// printed its line). Reading a fixed JWK involves no key-generation job.
+const signingJwk = JSON.parse(
+  await readFile(new URL('./signing-key.json', import.meta.url), 'utf8'),
+);
 
 // Bind first so the issuer can carry the real (possibly ephemeral) port.
 const server = http.createServer();
