@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use http::header::HeaderName;
 use http::{HeaderMap, HeaderValue, Method, Request};
 use serde_json::{Map, Value};
 
@@ -28,7 +29,9 @@ use crate::secret::AccessToken;
 use crate::token::TokenResponse;
 
 /// The header a proof travels in, and the one a server's nonce comes in.
-const DPOP: &str = "dpop";
+/// The header a proof travels in (RFC 9449 §4.1). A static, so that a lent request can hand
+/// out a reference to it.
+pub(crate) static DPOP: HeaderName = HeaderName::from_static("dpop");
 const DPOP_NONCE: &str = "dpop-nonce";
 /// A nonce longer than this is ignored: it would be copied into every proof.
 const MAX_NONCE: usize = 1024;
@@ -250,7 +253,7 @@ impl Session {
         request: &mut Request<Vec<u8>>,
     ) -> Result<(), DpopError> {
         let value = self.header(config, request.method(), request.uri())?;
-        request.headers_mut().insert(DPOP, value);
+        request.headers_mut().insert(DPOP.clone(), value);
         Ok(())
     }
 

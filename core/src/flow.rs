@@ -381,16 +381,10 @@ impl Flow {
         };
         let proof = match (&self.dpop, &self.config.dpop) {
             (Some(session), Some(config)) => {
-                let (get, uri, _, _) = match self.lendable(once.as_ref()) {
-                    Some(parts) => parts,
-                    None => return self.finish(Err(FlowError::Internal)),
+                let Some(request) = self.lend(id, once.as_ref(), None) else {
+                    return self.finish(Err(FlowError::Internal));
                 };
-                let method = if get {
-                    http::Method::GET
-                } else {
-                    http::Method::POST
-                };
-                match session.header(config, &method, uri) {
+                match session.header(config, &request.method(), request.uri()) {
                     Ok(proof) => Some(proof),
                     Err(e) => return self.finish(Err(FlowError::Dpop(e))),
                 }
@@ -414,36 +408,38 @@ impl Flow {
         if !self.lending {
             return None;
         }
-        let id = self.in_flight()?;
         let lent = self.lent.as_deref();
-        let (get, uri, headers, body) = self.lendable(lent.and_then(|l| l.once.as_ref()))?;
+        self.lend(
+            self.in_flight()?,
+            lent.and_then(|l| l.once.as_ref()),
+            lent.and_then(|l| l.proof.as_ref()),
+        )
+    }
+
+    /// Request `id` as lent: the one sent once, or else the poll the polling state keeps.
+    fn lend<'a>(
+        &'a self,
+        id: RequestId,
+        once: Option<&'a Once>,
+        proof: Option<&'a http::HeaderValue>,
+    ) -> Option<Outgoing<'a>> {
+        let config = &*self.config;
+        let (get, uri, headers, body): (_, _, _, &[u8]) = match once {
+            Some(Once::Post(p)) => (false, &p.uri, &config.post_headers, &p.body),
+            Some(Once::Get(uri)) => (true, uri, &config.get_headers, &[]),
+            None => match &self.state {
+                State::Polling(p) => (false, &p.request.uri, &config.post_headers, &p.request.body),
+                _ => return None,
+            },
+        };
         Some(Outgoing {
             id,
             get,
             uri,
             headers,
-            proof: lent.and_then(|l| l.proof.as_ref()),
+            proof,
             body,
         })
-    }
-
-    /// A request's method (`true` for GET), target, headers and body: the one sent once, or
-    /// else the poll the polling state keeps.
-    fn lendable<'a>(
-        &'a self,
-        once: Option<&'a Once>,
-    ) -> Option<(bool, &'a http::Uri, &'a http::HeaderMap, &'a [u8])> {
-        let config = &*self.config;
-        match once {
-            Some(Once::Post(p)) => Some((false, &p.uri, &config.post_headers, &p.body)),
-            Some(Once::Get(uri)) => Some((true, uri, &config.get_headers, &[])),
-            None => match &self.state {
-                State::Polling(p) => {
-                    Some((false, &p.request.uri, &config.post_headers, &p.request.body))
-                }
-                _ => None,
-            },
-        }
     }
 
     /// The request out, if any.

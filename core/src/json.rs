@@ -25,6 +25,9 @@ use crate::wire::Member;
 /// it bounds the reader's recursion on a hostile body.
 const MAX_DEPTH: usize = 127;
 
+/// The members of the object that is the whole of `text`, in order, repeats kept.
+pub(crate) type Members<'a> = Vec<(Cow<'a, str>, Member<'a>)>;
+
 /// The compact JSON text of `value`. `Value`'s `Display` would do, but it can also print
 /// itself indented, and every program calling it carries that second printer.
 pub(crate) fn text(value: &Value) -> String {
@@ -32,9 +35,6 @@ pub(crate) fn text(value: &Value) -> String {
     // only sink.
     serde_json::to_string(value).unwrap_or_default()
 }
-
-/// The members of the object that is the whole of `text`, in order, repeats kept.
-pub(crate) type Members<'a> = Vec<(Cow<'a, str>, Member<'a>)>;
 
 /// Reads `text` as one JSON object; `None` when it is anything else or not JSON at all.
 pub(crate) fn object(text: &str) -> Option<Members<'_>> {

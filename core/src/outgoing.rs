@@ -9,11 +9,9 @@ use std::fmt;
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Uri};
 
+use crate::dpop::DPOP;
 use crate::request::Prepared;
 use crate::request_id::RequestId;
-
-/// The name of the header a DPoP proof travels in (RFC 9449 §4.1).
-static DPOP: HeaderName = HeaderName::from_static("dpop");
 
 /// A request made ready by [`Flow::poll_output_lent`](crate::Flow::poll_output_lent), lent
 /// by [`Flow::outgoing`](crate::Flow::outgoing) until its answer or failure is handed in.
